@@ -1,0 +1,64 @@
+"""Which implementation of the hot paths is in use: compiled (Cython) or Python reference.
+
+Each compiled module in ``ext/`` (built as ``microgradx._ext.<name>``) has a
+pure-Python twin with the same functions:
+
+=====================  ===============================  ===========================
+compiled               reference                        what
+=====================  ===============================  ===========================
+``_ext.scalar``        :mod:`microgradx.scalar`         the Scalar node and its sweep
+``_ext.engine``        :mod:`microgradx.engine`         topological order + backward sweep
+``_ext.kernels``       :mod:`microgradx.kernels`        fused elementwise kernels
+=====================  ===============================  ===========================
+
+``MICROGRADX_BACKEND=python`` selects the references; the default,
+``compiled``, uses the extension and falls back to the references with one
+warning if the extension was not built.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from . import engine as _engine_reference
+from . import kernels as _kernels_reference
+
+_requested = os.environ.get("MICROGRADX_BACKEND", "compiled").strip().lower() or "compiled"
+if _requested not in ("compiled", "python"):
+    raise ValueError(
+        f"MICROGRADX_BACKEND must be 'compiled' or 'python'; got {os.environ.get('MICROGRADX_BACKEND')!r}"
+    )
+
+NAME = "python"
+engine = _engine_reference
+kernels = _kernels_reference
+_compiled_scalar = None
+
+if _requested == "compiled":
+    try:
+        from ._ext import engine as _engine_compiled
+        from ._ext import kernels as _kernels_compiled
+        from ._ext import scalar as _scalar_compiled
+    except ImportError as exc:  # extension not built: say so once, run on the references
+        warnings.warn(
+            f"microgradx: compiled extension not available ({exc}); using the pure-Python reference "
+            "backend, which is much slower. Build it with `pip install -e .`, or set "
+            "MICROGRADX_BACKEND=python to silence this warning.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    else:
+        NAME = "compiled"
+        engine = _engine_compiled
+        kernels = _kernels_compiled
+        _compiled_scalar = _scalar_compiled
+
+
+def scalar_class():
+    """The Scalar class of the active backend."""
+    if _compiled_scalar is not None:
+        return _compiled_scalar.Scalar
+    from .scalar import Scalar
+
+    return Scalar

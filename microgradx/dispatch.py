@@ -1,0 +1,161 @@
+"""How one operation is recorded: find the innermost level, compute, wrap.
+
+``apply(prim, *args, **params)`` is the single entry point every operation goes
+through (``x * y``, ``mgx.exp(x)``, and the derivative rules themselves):
+
+1. Among the arguments, find the node of the **innermost active level**
+   (see :mod:`microgradx.state`).  Nodes of levels that are not active are
+   constants: they are replaced by their values.
+2. No active node: compute ``prim.forward`` on the plain values and return a
+   plain value (float or ndarray).
+3. Otherwise unwrap the arguments of that level to their values and call
+   ``apply`` again on those values.  The values may be nodes of *outer* levels,
+   so this step records on the outer levels, which is what makes derivative
+   rules differentiable themselves (grad of grad, jvp of grad, ...).
+4. Wrap the result for the level: a new reverse node (``Tensor``) that
+   remembers its rule, parents and saved values, or a ``Dual`` whose tangent
+   the rule computes right away.
+
+Examples
+--------
+>>> import numpy as np
+>>> from microgradx import rules
+>>> apply(rules.MUL, np.array([1.0, 2.0]), 3.0)
+array([3., 6.])
+"""
+
+from __future__ import annotations
+
+from .state import is_active
+
+__all__ = ["Node", "apply", "node_types", "register_node_type", "raw_value"]
+
+
+class Node:
+    """Base class of the Python node types (Tensor, Dual, reference Scalar).
+
+    A node has a ``_level`` and ``_inner()``, its value one level out.
+    """
+
+    __slots__ = ()
+    _kind = ""  # "reverse" (Tensor), "forward" (Dual) or "scalar"
+
+
+_node_types: tuple[type, ...] = (Node,)
+
+
+def register_node_type(cls: type) -> None:
+    """Register a node class that cannot inherit from :class:`Node` (the compiled Scalar).
+
+    Examples
+    --------
+    >>> Node in node_types()
+    True
+    """
+    global _node_types
+    if cls not in _node_types:
+        _node_types = _node_types + (cls,)
+
+
+def node_types() -> tuple[type, ...]:
+    """The classes whose instances take part in differentiation.
+
+    >>> len(node_types()) >= 1
+    True
+    """
+    return _node_types
+
+
+def raw_value(x):
+    """Strip every level: the plain float/ndarray inside ``x``.
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> raw_value(mgx.Dual(3.0, 1.0))
+    3.0
+    """
+    types = _node_types
+    while isinstance(x, types):
+        x = x._inner()
+    return x
+
+
+def _innermost(args):
+    """Return (node of the innermost active level or None, args with inactive nodes made constant)."""
+    types = _node_types
+    best = None
+    best_level = -1.0
+    cleaned = None
+    for i, a in enumerate(args):
+        if not isinstance(a, types):
+            continue
+        if not is_active(a._level):
+            while isinstance(a, types) and not is_active(a._level):
+                a = a._inner()
+            if cleaned is None:
+                cleaned = list(args)
+            cleaned[i] = a
+            if not isinstance(a, types):
+                continue
+        if a._level > best_level:
+            best, best_level = a, a._level
+    return best, (args if cleaned is None else tuple(cleaned))
+
+
+def apply(prim, *args, **params):
+    """Run primitive ``prim`` on ``args``, recording it on the innermost active level.
+
+    Parameters
+    ----------
+    prim : microgradx.rules.Primitive
+        The rule-table entry.
+    *args
+        Operands: plain values (floats, ndarrays) or nodes.
+    **params
+        Non-differentiable parameters (``axis``, ``shape``, ...).
+
+    Returns
+    -------
+    A plain value when no operand is an active node, else a node of the
+    innermost active level.
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> from microgradx import rules
+    >>> y = apply(rules.EXP, mgx.Dual(0.0, 1.0))
+    >>> y.primal, y.tangent
+    (1.0, 1.0)
+    """
+    top, args = _innermost(args)
+    if top is None:
+        return prim.forward(*args, **params)
+    kind = top._kind
+    level = top._level
+    if kind == "scalar":
+        return top._apply(prim, args, params)
+    cls = type(top)
+    values = []
+    at_level = []
+    for a in args:
+        if isinstance(a, Node) and a._level == level:
+            if a._kind != kind:
+                raise TypeError(
+                    f"cannot combine a {type(a).__name__} and a {cls.__name__} of the same "
+                    "differentiation level in one operation"
+                )
+            values.append(a._inner())
+            at_level.append(a)
+        else:
+            if a is not None and getattr(a, "_level", None) == level:  # e.g. compiled Scalar
+                raise TypeError(
+                    f"cannot combine a {type(a).__name__} with a {cls.__name__} in one eager graph; "
+                    "use plain numbers (s.data) or make both Tensors"
+                )
+            values.append(a)
+            at_level.append(None)
+    out = apply(prim, *values, **params)
+    if prim.vjp is None and prim.jvp is None:  # no derivative (comparisons, sign): a constant
+        return out
+    return cls._record(out, level, prim, tuple(at_level), tuple(values), params)

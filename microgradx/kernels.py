@@ -1,0 +1,97 @@
+"""Elementwise kernels, numpy reference: the twin of the compiled ``microgradx._ext.kernels``.
+
+The rule table (:mod:`microgradx.rules`) states every derivative once.  For
+the activations that a network spends its time in, the backward formula is
+also available as a *fused kernel*: one pass over memory instead of the
+three or four temporaries numpy needs for ``g * (1 - y * y)``.  This module
+is the readable reference of those kernels, with the same functions and
+signatures as the compiled module; tests check that the two agree, and that
+both agree with the rule table.
+
+``forward(name, x)`` and ``backward(name, g, x, out)`` take plain numpy
+values.  ``backward`` returns ``None`` when its inputs are not plain float
+arrays (for example nodes of an outer level, during higher-order
+differentiation); the caller then uses the rule-table formula.
+
+Examples
+--------
+>>> import numpy as np
+>>> y = forward("tanh", np.array([0.0, 1.0]))
+>>> backward("tanh", np.ones(2), None, y)
+array([1.        , 0.41997434])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["forward", "backward", "FORWARD", "BACKWARD"]
+
+
+def _sigmoid(x):
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(x, np.float32), copy=False)
+
+
+def _relu(x):
+    return np.maximum(x, 0)
+
+
+FORWARD = {
+    "tanh": np.tanh,
+    "sigmoid": _sigmoid,
+    "relu": _relu,
+    "exp": np.exp,
+    "log": np.log,
+}
+
+BACKWARD = {
+    "tanh": lambda g, x, y: g * (1 - y * y),
+    "sigmoid": lambda g, x, y: g * (y * (1 - y)),
+    "relu": lambda g, x, y: np.where(x > 0, g, 0),
+    "exp": lambda g, x, y: g * y,
+    "log": lambda g, x, y: g / x,
+}
+
+
+def forward(name: str, x):
+    """Elementwise forward ``name`` on a plain float or ndarray.
+
+    Examples
+    --------
+    >>> forward("relu", np.array([-1.0, 2.0]))
+    array([0., 2.])
+    """
+    return FORWARD[name](x)
+
+
+def _plain_float(a) -> bool:
+    return type(a) is np.ndarray and a.dtype.kind == "f"
+
+
+def backward(name: str, g, x, out):
+    """Fused ``g * local_derivative`` for ``name``; ``None`` if the inputs are not plain float arrays.
+
+    Parameters
+    ----------
+    name : str
+        Kernel name (``tanh``, ``sigmoid``, ``relu``, ``exp``, ``log``).
+    g : ndarray
+        Upstream gradient, same shape as ``out``.
+    x, out : ndarray
+        The primitive's input and output.
+
+    Examples
+    --------
+    >>> backward("relu", np.ones(3), np.array([-1.0, 0.0, 2.0]), None)
+    array([0., 0., 1.])
+    >>> backward("relu", 1.0, 2.0, 2.0) is None
+    True
+    """
+    if not _plain_float(g):
+        return None
+    needed = x if name in ("relu", "log") else out
+    if not _plain_float(needed) or needed.shape != g.shape or needed.dtype != g.dtype:
+        return None
+    return BACKWARD[name](g, x, out)

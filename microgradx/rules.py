@@ -1,0 +1,652 @@
+"""The rule table: every primitive's forward computation and its derivative rules.
+
+This file is the one place where derivatives are written down.  Scalar,
+Tensor and Dual all read it; the compiled kernels in ``ext/`` are a faster
+second copy of some elementwise formulas, checked against this table by tests.
+
+Two kinds of entries:
+
+**Elementwise** primitives declare one *local derivative* per input,
+``d(inputs..., out)``.  That single formula serves both modes:
+
+* reverse mode (vjp):  ``cotangent_in = unbroadcast(g * d, input shape)``
+* forward mode (jvp):  ``tangent_out = sum_i  t_i * d_i``
+
+so a student sees that forward and reverse mode share the same local
+derivatives and differ only in the order the chain rule is applied.
+
+**Structural** primitives (reductions, reshapes, matmul, indexing) declare a
+``vjp(g, out, inputs, params, needs)`` and a ``jvp(tangents, out, inputs,
+params)`` directly.
+
+All formulas are written with generic operations (Python operators and the
+helpers below, which go through :func:`microgradx.dispatch.apply`), so they
+work on floats, ndarrays and nodes alike.  When the values are nodes of an
+outer level the rule itself is recorded there: that is why ``grad(grad(f))``
+needs no extra code.
+
+Examples
+--------
+>>> TANH.name, TANH.is_elementwise
+('tanh', True)
+>>> import numpy as np
+>>> TANH.vjp(np.array(1.0), np.tanh(0.5), (0.5,), {}, (True,))[0]  # 1 - tanh(0.5)**2
+np.float64(0.7864477329659274)
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from . import _backend
+from . import floatmath as fm
+from .dispatch import apply
+
+__all__ = ["Primitive", "table", "unbroadcast", "shape_of"]
+
+
+# ---------------------------------------------------------------------------
+# The entry type
+# ---------------------------------------------------------------------------
+class Primitive:
+    """One entry of the rule table.
+
+    Attributes
+    ----------
+    name : str
+        Name shown in graphs and error messages.
+    forward : callable
+        ``forward(*values, **params)`` on plain floats / ndarrays.
+    partials : tuple of callables or None
+        Elementwise only: local derivative of the output w.r.t. each input,
+        ``d(*inputs, out)``; ``None`` in the tuple for an input without one.
+    vjp, jvp : callable or None
+        Reverse and forward rules (built from ``partials`` for elementwise
+        primitives).  Both ``None``: the output is a constant (comparisons).
+    formulas : tuple of str
+        The local derivatives written out for people (graph pictures, the narrator).
+    kernel : str or None
+        Name of the fused compiled kernel that computes the same backward formula.
+    """
+
+    __slots__ = ("name", "forward", "partials", "vjp", "jvp", "formulas", "kernel")
+
+    def __init__(self, name, forward, *, partials=None, vjp=None, jvp=None, formulas=(), kernel=None):
+        self.name = name
+        self.forward = forward
+        self.partials = partials
+        self.vjp = vjp
+        self.jvp = jvp
+        self.formulas = tuple(formulas)
+        self.kernel = kernel
+
+    @property
+    def is_elementwise(self) -> bool:
+        return self.partials is not None
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+table: dict[str, Primitive] = {}
+
+
+def _register(prim: Primitive) -> Primitive:
+    table[prim.name] = prim
+    return prim
+
+
+# ---------------------------------------------------------------------------
+# Helpers every rule may use
+# ---------------------------------------------------------------------------
+ONE = 1.0  # a local derivative that is exactly 1: g * ONE is skipped
+MINUS_ONE = -1.0  # exactly -1: g * MINUS_ONE becomes -g
+
+
+def shape_of(x) -> tuple:
+    """Shape of a float, ndarray or node (``()`` for numbers).
+
+    >>> shape_of(2.0), shape_of(np.zeros((2, 3)))
+    ((), (2, 3))
+    """
+    return getattr(x, "shape", ())
+
+
+def _float_dtype(x):
+    dt = getattr(x, "dtype", None)
+    if dt is None or not np.issubdtype(dt, np.floating):
+        return np.float64
+    return dt
+
+
+def _scale(g, d):
+    """g times a local derivative, skipping exact ones."""
+    if d is ONE:
+        return g
+    if d is MINUS_ONE:
+        return -g
+    return g * d
+
+
+def unbroadcast(g, like):
+    """Sum ``g`` over the axes that broadcasting added to ``like``.
+
+    The cotangent of an input that was broadcast has the output's shape; the
+    chain rule says its copies' gradients add up.  Leading axes that
+    broadcasting prepended are summed away, and axes where ``like`` has size
+    1 are summed with ``keepdims``.
+
+    Examples
+    --------
+    >>> unbroadcast(np.ones((2, 3)), np.zeros((3,)))
+    array([2., 2., 2.])
+    >>> unbroadcast(np.ones((2, 3)), np.zeros((2, 1)))
+    array([[3.],
+           [3.]])
+    """
+    target = shape_of(like)
+    gshape = shape_of(g)
+    if gshape == target:
+        return g
+    lead = len(gshape) - len(target)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(target) if n == 1 and gshape[i + lead] != 1
+    )
+    if axes:
+        g = sum_(g, axis=axes, keepdims=True)
+    if lead or shape_of(g) != target:
+        g = reshape(g, shape=target)
+    return g
+
+
+def mask(condition, like):
+    """``condition`` as 1.0/0.0 in ``like``'s float dtype (bools would upcast float32)."""
+    if isinstance(condition, (bool, np.bool_)):
+        return 1.0 if condition else 0.0
+    return astype(condition, dtype=_float_dtype(like))
+
+
+def _keep_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _norm_axes(axis, ndim):
+    """Normalise ``axis`` (None, int or tuple) to a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        axis = (int(axis),)
+    try:
+        axes = tuple(int(a) for a in axis)
+    except TypeError:
+        raise TypeError(f"axis must be None, an int or a tuple of ints; got {type(axis).__name__}") from None
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+# Generic operations (floats, ndarrays or nodes), used by the rules below.
+def exp(x):
+    return apply(EXP, x)
+
+
+def log(x):
+    return apply(LOG, x)
+
+
+def sin(x):
+    return apply(SIN, x)
+
+
+def cos(x):
+    return apply(COS, x)
+
+
+def sign(x):
+    return apply(SIGN, x)
+
+
+def where(c, x, y):
+    return apply(WHERE, c, x, y)
+
+
+def sum_(x, axis=None, keepdims=False):
+    return apply(SUM, x, axis=axis, keepdims=keepdims)
+
+
+def reshape(x, shape):
+    return apply(RESHAPE, x, shape=tuple(shape))
+
+
+def transpose(x, axes):
+    return apply(TRANSPOSE, x, axes=tuple(axes))
+
+
+def broadcast_to(x, shape):
+    return apply(BROADCAST_TO, x, shape=tuple(shape))
+
+
+def matmul(a, b):
+    return apply(MATMUL, a, b)
+
+
+def astype(x, dtype):
+    return apply(ASTYPE, x, dtype=dtype)
+
+
+def getitem(x, index):
+    return apply(GETITEM, x, index=index)
+
+
+def concatenate(xs, axis):
+    return apply(CONCATENATE, *xs, axis=axis)
+
+
+def scatter_add(g, index, shape):
+    return apply(SCATTER_ADD, g, index=index, shape=tuple(shape))
+
+
+def zeros_like_value(x):
+    """Plain zeros with the shape and float dtype of ``x`` (a constant)."""
+    s = shape_of(x)
+    return np.zeros(s, dtype=_float_dtype(x)) if s else 0.0
+
+
+# ---------------------------------------------------------------------------
+# Elementwise primitives: one local-derivative rule each
+# ---------------------------------------------------------------------------
+def _pick(float_fn, array_fn):
+    """Forward that uses plain-float math for Python floats and numpy otherwise."""
+
+    def forward(*xs):
+        for x in xs:
+            if type(x) is not float and type(x) is not int:
+                return array_fn(*xs)
+        return float_fn(*xs)
+
+    forward.__name__ = getattr(array_fn, "__name__", "forward")
+    return forward
+
+
+def _kernel_forward(name):
+    """Forward through the elementwise kernel module (compiled, or its numpy twin)."""
+
+    def forward(x):
+        return _backend.kernels.forward(name, x)
+
+    forward.__name__ = name
+    return forward
+
+
+def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
+    """Declare an elementwise primitive from its local derivatives."""
+
+    def vjp(g, out, inputs, params, needs):
+        if kernel is not None:
+            fused = _backend.kernels.backward(kernel, g, inputs[0], out)
+            if fused is not None:  # None: not plain float arrays, use the formula
+                return (fused,)
+        cts = []
+        for need, d, x in zip(needs, partials, inputs):
+            if not need or d is None:
+                cts.append(None)
+            else:
+                cts.append(unbroadcast(_scale(g, d(*inputs, out)), x))
+        return cts
+
+    def jvp(tangents, out, inputs, params):
+        total = None
+        for t, d in zip(tangents, partials):
+            if t is None or d is None:
+                continue
+            c = _scale(t, d(*inputs, out))
+            total = c if total is None else total + c
+        if total is not None and shape_of(total) != shape_of(out):
+            total = broadcast_to(total, shape_of(out))
+        return total
+
+    return _register(Primitive(name, forward, partials=tuple(partials), vjp=vjp, jvp=jvp,
+                               formulas=formulas, kernel=kernel))
+
+
+def constant(name, forward) -> Primitive:
+    """Declare a primitive whose output carries no derivative (comparisons, sign)."""
+    return _register(Primitive(name, forward, formulas=("no derivative",)))
+
+
+# --- unary ------------------------------------------------------------------
+NEG = elementwise("neg", operator.neg, [lambda x, out: MINUS_ONE], ["d(-x)/dx = -1"])
+EXP = elementwise("exp", _pick(fm.exp, np.exp), [lambda x, out: out], ["d(e^x)/dx = e^x"], kernel="exp")
+LOG = elementwise("log", _pick(fm.log, np.log), [lambda x, out: 1.0 / x], ["d(ln x)/dx = 1/x"], kernel="log")
+SIN = elementwise("sin", _pick(fm.sin, np.sin), [lambda x, out: cos(x)], ["d(sin x)/dx = cos x"])
+COS = elementwise("cos", _pick(fm.cos, np.cos), [lambda x, out: -sin(x)], ["d(cos x)/dx = -sin x"])
+TANH = elementwise("tanh", _pick(fm.tanh, _kernel_forward("tanh")),
+                   [lambda x, out: 1.0 - out * out], ["d(tanh x)/dx = 1 - tanh(x)^2"], kernel="tanh")
+SIGMOID = elementwise("sigmoid", _pick(fm.sigmoid, _kernel_forward("sigmoid")),
+                      [lambda x, out: out * (1.0 - out)], ["dσ(x)/dx = σ(x)(1 - σ(x))"], kernel="sigmoid")
+RELU = elementwise("relu", _pick(fm.relu, _kernel_forward("relu")),
+                   [lambda x, out: mask(x > 0, x)], ["d relu(x)/dx = 1 if x > 0 else 0"], kernel="relu")
+SQRT = elementwise("sqrt", _pick(fm.sqrt, np.sqrt), [lambda x, out: 0.5 / out], ["d√x/dx = 1/(2√x)"])
+ABS = elementwise("abs", _pick(abs, np.abs), [lambda x, out: sign(x)], ["d|x|/dx = sign(x)"])
+SQUARE = elementwise("square", _pick(lambda x: x * x, np.square), [lambda x, out: 2.0 * x], ["d(x²)/dx = 2x"])
+
+# --- binary -----------------------------------------------------------------
+ADD = elementwise("add", operator.add, [lambda x, y, out: ONE, lambda x, y, out: ONE],
+                  ["d(x+y)/dx = 1", "d(x+y)/dy = 1"])
+SUB = elementwise("sub", operator.sub, [lambda x, y, out: ONE, lambda x, y, out: MINUS_ONE],
+                  ["d(x-y)/dx = 1", "d(x-y)/dy = -1"])
+MUL = elementwise("mul", operator.mul, [lambda x, y, out: y, lambda x, y, out: x],
+                  ["d(x·y)/dx = y", "d(x·y)/dy = x"])
+DIV = elementwise("div", _pick(fm.div, np.true_divide), [lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y],
+                  ["d(x/y)/dx = 1/y", "d(x/y)/dy = -x/y²"])
+
+
+def _dpow_dbase(x, y, out):
+    # y * x**(y-1); where y == 0 the derivative is 0 (x**0 is constant), even at x == 0
+    if isinstance(y, (int, float)):
+        return 0.0 if y == 0 else y * x ** (y - 1)
+    return where(y == 0, 0.0, y * x ** (y - 1))
+
+
+def _dpow_dexponent(x, y, out):
+    # x**y * ln x; where x == 0 we use 0 (the limit for y > 0) and never evaluate ln 0
+    if isinstance(x, (int, float)):
+        return 0.0 if x == 0 else out * log(x)
+    safe = where(x == 0, 1.0, x)
+    return where(x == 0, 0.0, out * log(safe))
+
+
+POW = elementwise("pow", _pick(fm.pow, np.power), [_dpow_dbase, _dpow_dexponent],
+                  ["d(x^y)/dx = y·x^(y-1)", "d(x^y)/dy = x^y·ln x"])
+
+
+def _dmax_first(x, y, out):
+    return mask(x > y, out) + 0.5 * mask(x == y, out)
+
+
+def _dmax_second(x, y, out):
+    return mask(y > x, out) + 0.5 * mask(x == y, out)
+
+
+MAXIMUM = elementwise("maximum", _pick(max, np.maximum), [_dmax_first, _dmax_second],
+                      ["1 where x > y, ½ at ties, else 0", "1 where y > x, ½ at ties, else 0"])
+MINIMUM = elementwise("minimum", _pick(min, np.minimum), [lambda x, y, out: _dmax_second(x, y, out),
+                                                         lambda x, y, out: _dmax_first(x, y, out)],
+                      ["1 where x < y, ½ at ties, else 0", "1 where y < x, ½ at ties, else 0"])
+
+
+# --- where: the condition has no derivative; cotangents are *selected*, not multiplied
+def _where_forward(c, x, y):
+    if type(c) in (bool, np.bool_) and type(x) in (int, float) and type(y) in (int, float):
+        return x if c else y
+    return np.where(c, x, y)
+
+
+def _where_vjp(g, out, inputs, params, needs):
+    c, x, y = inputs
+    zero = zeros_like_value(g)
+    return (None,
+            unbroadcast(where(c, g, zero), x) if needs[1] else None,
+            unbroadcast(where(c, zero, g), y) if needs[2] else None)
+
+
+def _where_jvp(tangents, out, inputs, params):
+    _, tx, ty = tangents
+    if tx is None and ty is None:
+        return None
+    c = inputs[0]
+    zero = zeros_like_value(out)
+    t = where(c, zero if tx is None else tx, zero if ty is None else ty)
+    return t if shape_of(t) == shape_of(out) else broadcast_to(t, shape_of(out))
+
+
+WHERE = _register(Primitive("where", _where_forward, vjp=_where_vjp, jvp=_where_jvp,
+                            formulas=("no derivative", "g where c", "g where not c")))
+
+# --- no derivative ------------------------------------------------------------
+SIGN = constant("sign", _pick(fm.sign, np.sign))
+EQ = constant("eq", operator.eq)
+NE = constant("ne", operator.ne)
+LT = constant("lt", operator.lt)
+LE = constant("le", operator.le)
+GT = constant("gt", operator.gt)
+GE = constant("ge", operator.ge)
+STOP_GRADIENT = constant("stop_gradient", lambda x: x)
+
+
+# ---------------------------------------------------------------------------
+# Reductions
+# ---------------------------------------------------------------------------
+def _sum_forward(x, axis=None, keepdims=False):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _sum_vjp(g, out, inputs, params, needs):
+    x = inputs[0]
+    shape = shape_of(x)
+    axes = _norm_axes(params.get("axis"), len(shape))
+    return (broadcast_to(reshape(g, _keep_shape(shape, axes)), shape),)
+
+
+def _sum_jvp(tangents, out, inputs, params):
+    return sum_(tangents[0], **params)
+
+
+SUM = _register(Primitive("sum", _sum_forward, vjp=_sum_vjp, jvp=_sum_jvp,
+                          formulas=("d(Σx)/dx_i = 1",)))
+
+
+def _max_forward(x, axis=None, keepdims=False):
+    try:
+        return np.max(x, axis=axis, keepdims=keepdims)
+    except ValueError:
+        raise ValueError(f"max over an empty axis of shape {np.shape(x)} has no value") from None
+
+
+def _argmax_mask(out, inputs, params):
+    x = inputs[0]
+    shape = shape_of(x)
+    axes = _norm_axes(params.get("axis"), len(shape))
+    keep = _keep_shape(shape, axes)
+    hit = mask(x == reshape(out, keep), x)  # 1 at the maxima; ties share
+    return hit / sum_(hit, axis=axes, keepdims=True), keep
+
+
+def _max_vjp(g, out, inputs, params, needs):
+    share, keep = _argmax_mask(out, inputs, params)
+    return (reshape(g, keep) * share,)
+
+
+def _max_jvp(tangents, out, inputs, params):
+    share, keep = _argmax_mask(out, inputs, params)
+    return sum_(tangents[0] * share, axis=params.get("axis"), keepdims=params.get("keepdims", False))
+
+
+MAX = _register(Primitive("max", _max_forward, vjp=_max_vjp, jvp=_max_jvp,
+                          formulas=("1 at the maximum (ties share equally), else 0",)))
+
+
+def _logsumexp_forward(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    if x.size == 0:
+        return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        s = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return s if keepdims else np.squeeze(s, axis=axis) if axis is not None else s.reshape(())
+
+
+def _softmax_from(out, inputs, params):
+    x = inputs[0]
+    shape = shape_of(x)
+    keep = _keep_shape(shape, _norm_axes(params.get("axis"), len(shape)))
+    return exp(x - reshape(out, keep)), keep
+
+
+def _logsumexp_vjp(g, out, inputs, params, needs):
+    p, keep = _softmax_from(out, inputs, params)
+    return (reshape(g, keep) * p,)
+
+
+def _logsumexp_jvp(tangents, out, inputs, params):
+    p, _ = _softmax_from(out, inputs, params)
+    return sum_(tangents[0] * p, axis=params.get("axis"), keepdims=params.get("keepdims", False))
+
+
+LOGSUMEXP = _register(Primitive("logsumexp", _logsumexp_forward, vjp=_logsumexp_vjp, jvp=_logsumexp_jvp,
+                                formulas=("d lse(x)/dx_i = softmax(x)_i",)))
+
+
+# ---------------------------------------------------------------------------
+# Shape and layout: linear maps, so each jvp is the primitive itself
+# ---------------------------------------------------------------------------
+def _linear_jvp(prim_fn):
+    def jvp(tangents, out, inputs, params):
+        return prim_fn(tangents[0], **params)
+
+    return jvp
+
+
+RESHAPE = _register(Primitive(
+    "reshape", lambda x, shape: np.reshape(x, shape),
+    vjp=lambda g, out, inputs, params, needs: (reshape(g, shape_of(inputs[0])),),
+    jvp=_linear_jvp(reshape), formulas=("reshape g back",)))
+
+
+def _inverse_permutation(axes):
+    return tuple(int(i) for i in np.argsort(axes))
+
+
+TRANSPOSE = _register(Primitive(
+    "transpose", lambda x, axes: np.transpose(x, axes),
+    vjp=lambda g, out, inputs, params, needs: (transpose(g, _inverse_permutation(params["axes"])),),
+    jvp=_linear_jvp(transpose), formulas=("transpose g back",)))
+
+BROADCAST_TO = _register(Primitive(
+    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+    vjp=lambda g, out, inputs, params, needs: (unbroadcast(g, inputs[0]),),
+    jvp=_linear_jvp(broadcast_to), formulas=("sum g over the broadcast axes",)))
+
+
+def _astype_vjp(g, out, inputs, params, needs):
+    return (astype(g, _float_dtype(inputs[0])),)
+
+
+ASTYPE = _register(Primitive(
+    "astype", lambda x, dtype: np.asarray(x).astype(dtype),
+    vjp=_astype_vjp, jvp=_linear_jvp(astype), formulas=("cast g back",)))
+
+
+def _is_basic_index(index) -> bool:
+    """True when ``index`` only has ints, slices, None and Ellipsis (no element repeats)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in items)
+
+
+def _scatter_add_forward(g, index, shape):
+    dtype = np.result_type(getattr(g, "dtype", np.float64), np.float32)
+    z = np.zeros(shape, dtype=dtype)
+    if _is_basic_index(index) or getattr(index, "dtype", None) == np.bool_:
+        z[index] += g  # no position repeats: plain assignment is exact
+    else:
+        np.add.at(z, index, g)  # repeated indices accumulate
+    return z
+
+
+GETITEM = _register(Primitive(
+    "getitem", lambda x, index: np.asarray(x)[index],
+    vjp=lambda g, out, inputs, params, needs: (scatter_add(g, params["index"], shape_of(inputs[0])),),
+    jvp=_linear_jvp(getitem), formulas=("scatter-add g into zeros; repeated indices add up",)))
+
+SCATTER_ADD = _register(Primitive(
+    "scatter_add", _scatter_add_forward,
+    vjp=lambda g, out, inputs, params, needs: (getitem(g, params["index"]),),
+    jvp=_linear_jvp(scatter_add), formulas=("gather g at the index",)))
+
+
+def _concatenate_vjp(g, out, inputs, params, needs):
+    axis = params["axis"]
+    ndim = len(shape_of(out))
+    ax = axis % ndim
+    cts, start = [], 0
+    for need, x in zip(needs, inputs):
+        n = shape_of(x)[ax]
+        if need:
+            cts.append(getitem(g, (slice(None),) * ax + (slice(start, start + n),)))
+        else:
+            cts.append(None)
+        start += n
+    return cts
+
+
+def _concatenate_jvp(tangents, out, inputs, params):
+    if all(t is None for t in tangents):
+        return None
+    parts = [zeros_like_value(x) if t is None else t for t, x in zip(tangents, inputs)]
+    return concatenate(parts, params["axis"])
+
+
+CONCATENATE = _register(Primitive(
+    "concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
+    vjp=_concatenate_vjp, jvp=_concatenate_jvp, formulas=("slice g into the pieces",)))
+
+
+# ---------------------------------------------------------------------------
+# Matrix product (numpy's matmul rules: 1-D operands, broadcast batch dimensions)
+# ---------------------------------------------------------------------------
+def _swap_last(x):
+    n = len(shape_of(x))
+    return transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _matmul_vjp(g, out, inputs, params, needs):
+    a, b = inputs
+    sa, sb = shape_of(a), shape_of(b)
+    a2 = reshape(a, (1,) + sa) if len(sa) == 1 else a  # a vector is a 1-row matrix
+    b2 = reshape(b, sb + (1,)) if len(sb) == 1 else b  # ... and a 1-column matrix on the right
+    gshape = shape_of(g)
+    if len(sa) == 1:
+        gshape = gshape[:-1] + (1,) + gshape[-1:] if len(sb) > 1 else gshape + (1,)
+    if len(sb) == 1:
+        gshape = gshape + (1,)
+    g2 = reshape(g, gshape) if gshape != shape_of(g) else g
+    ga = gb = None
+    if needs[0]:
+        ga = reshape(unbroadcast(matmul(g2, _swap_last(b2)), a2), sa)
+    if needs[1]:
+        gb = reshape(unbroadcast(matmul(_swap_last(a2), g2), b2), sb)
+    return ga, gb
+
+
+def _matmul_jvp(tangents, out, inputs, params):
+    ta, tb = tangents
+    a, b = inputs
+    total = None
+    if ta is not None:
+        total = matmul(ta, b)
+    if tb is not None:
+        c = matmul(a, tb)
+        total = c if total is None else total + c
+    return total
+
+
+def _matmul_forward(a, b):
+    sa, sb = np.shape(a), np.shape(b)
+    if len(sa) == 0 or len(sb) == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dimension; got shapes {sa} and {sb}")
+    try:
+        return np.matmul(a, b)
+    except ValueError:
+        raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned") from None
+
+
+MATMUL = _register(Primitive("matmul", _matmul_forward, vjp=_matmul_vjp, jvp=_matmul_jvp,
+                             formulas=("d(A@B)/dA: g @ Bᵀ", "d(A@B)/dB: Aᵀ @ g")))

@@ -1,0 +1,584 @@
+"""Tensor: a numpy array that records the operations applied to it.
+
+A :class:`Tensor` is a reverse-mode node.  Its value is a numpy array (or,
+inside nested transforms, a node of an outer level).  Each operation makes a
+new Tensor that remembers
+
+* ``_prim``: the rule-table entry that made it (``None`` for a leaf),
+* ``_parents``: one entry per operand, the operand node or ``None`` for a constant,
+* ``_saved``/``_params``: the operand values and parameters its rule needs.
+
+No closures: the node holds data, and the rule table holds the code.  When
+the last reference to the result goes, reference counting frees the graph.
+
+:class:`ArrayOps` holds the operators and numpy-style methods shared by
+``Tensor`` and ``Dual``; each just calls the matching function of
+:mod:`microgradx.ops`.
+
+Examples
+--------
+>>> import microgradx as mgx
+>>> x = mgx.Tensor([1.0, 2.0, 3.0])
+>>> y = (x * x).sum()
+>>> y.backward()
+>>> x.grad
+array([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _backend
+from . import rules as R
+from .dispatch import Node, apply, node_types, raw_value
+from .state import is_active
+
+__all__ = ["Tensor", "ArrayOps", "to_array", "check_array"]
+
+
+def check_array(arr: np.ndarray, name: str = "data") -> np.ndarray:
+    """Reject arrays whose dtype is not bool, integer or float, naming ``name``."""
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold numbers (bool, int or float); got an array of dtype {arr.dtype}"
+        )
+    return arr
+
+
+def to_array(data, dtype=None, name: str = "data") -> np.ndarray:
+    """Convert user input to an ndarray, with clear errors for strings, ragged lists and objects.
+
+    Examples
+    --------
+    >>> to_array([1, 2]).dtype
+    dtype('int64')
+    >>> to_array("abc")
+    Traceback (most recent call last):
+    ...
+    TypeError: data must be numbers, a list of numbers, an ndarray or a Tensor; got str
+    """
+    if isinstance(data, Tensor):
+        data = raw_value(data)
+    elif getattr(data, "_kind", None) == "scalar":
+        data = float(data.data)
+    elif isinstance(data, node_types()):
+        raise TypeError(f"{name}: cannot make a Tensor from a {type(data).__name__}")
+    if isinstance(data, (str, bytes)) or data is None or isinstance(data, dict):
+        raise TypeError(
+            f"{name} must be numbers, a list of numbers, an ndarray or a Tensor; got {type(data).__name__}"
+        )
+    try:
+        arr = np.array(data, dtype=dtype)
+    except ValueError as exc:
+        raise ValueError(f"{name}: cannot make a rectangular array of numbers from this input ({exc})") from None
+    except TypeError as exc:
+        raise TypeError(f"{name}: cannot make an array of numbers from this input ({exc})") from None
+    return check_array(arr, name)
+
+
+def _index_item(i):
+    if isinstance(i, node_types()):
+        i = np.asarray(raw_value(i))
+    elif isinstance(i, list):
+        i = np.asarray(i)
+    if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
+        raise IndexError(f"array indices must be integers or booleans; got dtype {i.dtype}")
+    return i
+
+
+def _index(index):
+    if isinstance(index, tuple):
+        return tuple(_index_item(i) for i in index)
+    return _index_item(index)
+
+
+def _binary(prim, a, b):
+    from . import ops
+
+    try:
+        a = ops.operand(a, "left operand")
+        b = ops.operand(b, "right operand")
+    except TypeError:
+        return NotImplemented
+    return ops.wrap(apply(prim, a, b), (a, b))
+
+
+class ArrayOps:
+    """Operators and numpy-style methods for Tensor and Dual (each calls :mod:`microgradx.ops`)."""
+
+    __slots__ = ()
+    __array_priority__ = 1000
+
+    # -- arithmetic: every operator is one primitive -------------------------
+    def __add__(self, other):
+        return _binary(R.ADD, self, other)
+
+    def __radd__(self, other):
+        return _binary(R.ADD, other, self)
+
+    def __sub__(self, other):
+        return _binary(R.SUB, self, other)
+
+    def __rsub__(self, other):
+        return _binary(R.SUB, other, self)
+
+    def __mul__(self, other):
+        return _binary(R.MUL, self, other)
+
+    def __rmul__(self, other):
+        return _binary(R.MUL, other, self)
+
+    def __truediv__(self, other):
+        return _binary(R.DIV, self, other)
+
+    def __rtruediv__(self, other):
+        return _binary(R.DIV, other, self)
+
+    def __pow__(self, other):
+        return _binary(R.POW, self, other)
+
+    def __rpow__(self, other):
+        return _binary(R.POW, other, self)
+
+    def __matmul__(self, other):
+        return _binary(R.MATMUL, self, other)
+
+    def __rmatmul__(self, other):
+        return _binary(R.MATMUL, other, self)
+
+    def __neg__(self):
+        return _ops().negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops().abs(self)
+
+    # -- comparisons: values only, no gradient --------------------------------
+    def __lt__(self, other):
+        return _binary(R.LT, self, other)
+
+    def __le__(self, other):
+        return _binary(R.LE, self, other)
+
+    def __gt__(self, other):
+        return _binary(R.GT, self, other)
+
+    def __ge__(self, other):
+        return _binary(R.GE, self, other)
+
+    def __eq__(self, other):
+        return _binary(R.EQ, self, other)
+
+    def __ne__(self, other):
+        return _binary(R.NE, self, other)
+
+    __hash__ = object.__hash__  # nodes are identities (usable in sets and dicts)
+
+    # -- numpy interop --------------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        value = np.asarray(raw_value(self))
+        return value.astype(dtype) if dtype is not None else value
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        prim = _UFUNCS.get(ufunc)
+        if prim is None or method != "__call__" or kwargs:
+            return NotImplemented
+        from . import ops
+
+        return ops._call(prim, *inputs)
+
+    # -- shape ------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        """Shape of the value."""
+        return tuple(np.shape(raw_value(self)))
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def dtype(self) -> np.dtype:
+        """numpy dtype of the value."""
+        return np.asarray(raw_value(self)).dtype
+
+    @property
+    def T(self):
+        """Transpose (axes reversed)."""
+        return _ops().transpose(self)
+
+    def __len__(self) -> int:
+        shape = self.shape
+        if not shape:
+            raise TypeError("len() of a 0-d array")
+        return shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, index):
+        return _ops().wrap(apply(R.GETITEM, self, index=_index(index)), (self,))
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            f"{type(self).__name__} does not support item assignment (it would rewrite recorded history); "
+            "build a new array with mgx.where or mgx.concatenate, or write to .data of an eager leaf"
+        )
+
+    # -- conversion -------------------------------------------------------------
+    def item(self):
+        """The single element as a Python number.
+
+        >>> Tensor([2.5]).item()
+        2.5
+        """
+        return np.asarray(raw_value(self)).item()
+
+    def tolist(self):
+        """The value as (nested) Python lists.
+
+        >>> Tensor([[1, 2]]).tolist()
+        [[1, 2]]
+        """
+        return np.asarray(raw_value(self)).tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The value as a numpy array (no copy for eager tensors).
+
+        >>> Tensor([1.0]).numpy()
+        array([1.])
+        """
+        return np.asarray(raw_value(self))
+
+    def __float__(self) -> float:
+        return float(np.asarray(raw_value(self)))
+
+    def __int__(self) -> int:
+        return int(np.asarray(raw_value(self)))
+
+    def __bool__(self) -> bool:
+        return bool(np.asarray(raw_value(self)))
+
+    # -- methods: one line each -------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        """See :func:`microgradx.sum`."""
+        return _ops().sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        """See :func:`microgradx.mean`."""
+        return _ops().mean(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        """See :func:`microgradx.var`."""
+        return _ops().var(self, axis, keepdims, ddof)
+
+    def std(self, axis=None, keepdims=False, ddof=0):
+        """See :func:`microgradx.std`."""
+        return _ops().std(self, axis, keepdims, ddof)
+
+    def max(self, axis=None, keepdims=False):
+        """See :func:`microgradx.max`."""
+        return _ops().max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """See :func:`microgradx.min`."""
+        return _ops().min(self, axis, keepdims)
+
+    def argmax(self, axis=None, keepdims=False):
+        """See :func:`microgradx.argmax`."""
+        return _ops().argmax(self, axis, keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        """See :func:`microgradx.argmin`."""
+        return _ops().argmin(self, axis, keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        """See :func:`microgradx.logsumexp`."""
+        return _ops().logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        """See :func:`microgradx.softmax` (default: last axis)."""
+        return _ops().softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        """See :func:`microgradx.log_softmax` (default: last axis)."""
+        return _ops().log_softmax(self, axis)
+
+    def exp(self):
+        """See :func:`microgradx.exp`."""
+        return _ops().exp(self)
+
+    def log(self):
+        """See :func:`microgradx.log`."""
+        return _ops().log(self)
+
+    def sqrt(self):
+        """See :func:`microgradx.sqrt`."""
+        return _ops().sqrt(self)
+
+    def square(self):
+        """See :func:`microgradx.square`."""
+        return _ops().square(self)
+
+    def sin(self):
+        """See :func:`microgradx.sin`."""
+        return _ops().sin(self)
+
+    def cos(self):
+        """See :func:`microgradx.cos`."""
+        return _ops().cos(self)
+
+    def tanh(self):
+        """See :func:`microgradx.tanh`."""
+        return _ops().tanh(self)
+
+    def sigmoid(self):
+        """See :func:`microgradx.sigmoid`."""
+        return _ops().sigmoid(self)
+
+    def relu(self):
+        """See :func:`microgradx.relu`."""
+        return _ops().relu(self)
+
+    def abs(self):
+        """See :func:`microgradx.abs`."""
+        return _ops().abs(self)
+
+    def clip(self, a_min, a_max):
+        """See :func:`microgradx.clip`."""
+        return _ops().clip(self, a_min, a_max)
+
+    def reshape(self, *shape):
+        """See :func:`microgradx.reshape`; ``t.reshape(2, 3)`` and ``t.reshape((2, 3))`` both work."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = shape[0]
+        return _ops().reshape(self, shape)
+
+    def transpose(self, *axes):
+        """See :func:`microgradx.transpose`."""
+        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+            axes = axes[0]
+        return _ops().transpose(self, axes or None)
+
+    def swapaxes(self, axis1, axis2):
+        """See :func:`microgradx.swapaxes`."""
+        return _ops().swapaxes(self, axis1, axis2)
+
+    def flatten(self):
+        """See :func:`microgradx.flatten`."""
+        return _ops().flatten(self)
+
+    def squeeze(self, axis=None):
+        """See :func:`microgradx.squeeze`."""
+        return _ops().squeeze(self, axis)
+
+    def expand_dims(self, axis):
+        """See :func:`microgradx.expand_dims`."""
+        return _ops().expand_dims(self, axis)
+
+    def astype(self, dtype):
+        """See :func:`microgradx.astype`."""
+        return _ops().astype(self, dtype)
+
+
+def _ops():
+    from . import ops
+
+    return ops
+
+
+_UFUNCS = {
+    np.add: R.ADD, np.subtract: R.SUB, np.multiply: R.MUL, np.true_divide: R.DIV, np.power: R.POW,
+    np.negative: R.NEG, np.exp: R.EXP, np.log: R.LOG, np.sin: R.SIN, np.cos: R.COS, np.tanh: R.TANH,
+    np.sqrt: R.SQRT, np.absolute: R.ABS, np.square: R.SQUARE, np.maximum: R.MAXIMUM,
+    np.minimum: R.MINIMUM, np.matmul: R.MATMUL, np.sign: R.SIGN, np.equal: R.EQ, np.not_equal: R.NE,
+    np.less: R.LT, np.less_equal: R.LE, np.greater: R.GT, np.greater_equal: R.GE,
+}
+
+_NO_PARAMS: dict = {}
+
+
+class Tensor(ArrayOps, Node):
+    """An array that records the operations applied to it (reverse mode).
+
+    Parameters
+    ----------
+    data : array_like
+        Numbers, nested lists, an ndarray or a Tensor.  Python floats become
+        float64; numpy float32 stays float32; integers and bools are allowed
+        as values (a gradient with respect to them is float64).
+    dtype : numpy dtype, optional
+        Cast to this dtype.
+    label : str, optional
+        A name shown in graph pictures and the narrator.
+
+    Attributes
+    ----------
+    data : ndarray
+        The value.  Assign to it (``t.data -= lr * t.grad``) to update a
+        parameter without recording.
+    grad : ndarray or None
+        Accumulated gradient after ``backward()``.
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> w = mgx.Tensor([[1.0, 2.0]])
+    >>> x = mgx.Tensor([[3.0], [4.0]])
+    >>> y = (w @ x).sum()
+    >>> y.backward()
+    >>> w.grad
+    array([[3., 4.]])
+    """
+
+    __slots__ = ("_value", "_level", "_prim", "_parents", "_saved", "_params",
+                 "grad", "_mark", "_cot", "label", "__weakref__")
+    _kind = "reverse"
+
+    def __init__(self, data, dtype=None, label: str = ""):
+        self._value = to_array(data, dtype)
+        self._level = 0
+        self._prim = None
+        self._parents = ()
+        self._saved = ()
+        self._params = _NO_PARAMS
+        self.grad = None
+        self._mark = 0
+        self._cot = None
+        self.label = label
+
+    # -- construction used by the engine and the transforms -------------------
+    @classmethod
+    def _record(cls, out, level, prim, parents, saved, params):
+        """A node made by ``prim`` (called by :func:`microgradx.dispatch.apply`)."""
+        t = cls.__new__(cls)
+        if type(out) is not np.ndarray and not isinstance(out, node_types()):
+            out = np.asarray(out)
+        t._value = out
+        t._level = level
+        t._prim = prim
+        t._parents = parents
+        t._saved = saved
+        t._params = params or _NO_PARAMS
+        t.grad = None
+        t._mark = 0
+        t._cot = None
+        t.label = ""
+        return t
+
+    @classmethod
+    def _constant(cls, value, marker=None):
+        """An eager leaf holding a plain value (``marker``: the primitive that made it, e.g. stop_gradient)."""
+        t = cls._record(value, 0, marker, (), (), _NO_PARAMS)
+        return t
+
+    @classmethod
+    def _leaf(cls, value, level):
+        """A leaf of transform ``level`` whose value is ``value`` (plain or an outer node)."""
+        return cls._record(value, level, None, (), (), _NO_PARAMS)
+
+    def _inner(self):
+        return self._value
+
+    # -- the value ----------------------------------------------------------------
+    @property
+    def data(self):
+        """The value (an ndarray for eager tensors)."""
+        return self._value
+
+    @data.setter
+    def data(self, value):
+        self._value = check_array(np.asarray(value), "data") if not isinstance(value, node_types()) else value
+
+    # -- reverse mode ---------------------------------------------------------------
+    def backward(self, grad=None) -> None:
+        """Accumulate d(self)/d(node) into ``.grad`` of every node this depends on.
+
+        Parameters
+        ----------
+        grad : array_like, optional
+            Cotangent of ``self`` (same shape).  May be omitted only when
+            ``self`` has one element; then it is 1.
+
+        Notes
+        -----
+        Gradients **accumulate**: a second ``backward()`` adds again (that
+        is the multivariate chain rule across calls).  Call ``zero_grad()``
+        on the leaves (or a module) between steps.
+
+        Examples
+        --------
+        >>> x = Tensor([1.0, 2.0])
+        >>> (x * 3.0).backward(grad=[1.0, 1.0])
+        >>> x.grad
+        array([3., 3.])
+        """
+        if self._level != 0:
+            raise RuntimeError(
+                "backward() is for eager tensors; inside grad/vjp/jvp the transform computes gradients"
+            )
+        value = self._value
+        dtype = value.dtype if value.dtype.kind == "f" else np.dtype(np.float64)
+        if grad is None:
+            if value.size != 1:
+                raise ValueError(
+                    f"backward() without grad= needs a single-element output; this one has shape "
+                    f"{value.shape}. Pass grad= (the cotangent, shape {value.shape}) or reduce first, e.g. y.sum()"
+                )
+            seed = np.ones(value.shape, dtype=dtype)
+        else:
+            seed = np.asarray(raw_value(grad), dtype=dtype)
+            if seed.shape != value.shape:
+                raise ValueError(f"backward(grad=...): grad has shape {seed.shape} but the output has shape {value.shape}")
+        if not is_active(0):
+            raise RuntimeError("backward() inside no_grad() or a transform: nothing was recorded")
+        _backend.engine.backward_sweep(self, seed, True)
+
+    def _accumulate_grad(self, g) -> None:
+        value = self._value
+        if self.grad is None:
+            dtype = value.dtype if value.dtype.kind == "f" else np.float64
+            self.grad = np.array(g, dtype=dtype, copy=True).reshape(value.shape)
+        else:
+            self.grad += g
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``grad = None``).
+
+        >>> x = Tensor(1.0); (x * 2.0).backward(); x.zero_grad(); x.grad is None
+        True
+        """
+        self.grad = None
+
+    def detach(self) -> "Tensor":
+        """A new leaf with the same value and no history.
+
+        >>> x = Tensor(2.0); (x * x).detach()._parents
+        ()
+        """
+        return Tensor._constant(raw_value(self))
+
+    @property
+    def is_leaf(self) -> bool:
+        """True when no operation made this tensor."""
+        return not self._parents
+
+    def __repr__(self) -> str:
+        value = np.asarray(raw_value(self))
+        body = np.array2string(value, separator=", ", prefix="Tensor(")
+        extra = ""
+        if value.dtype not in (np.float64, np.int64, np.bool_):
+            extra += f", dtype={value.dtype}"
+        if self._level != 0:
+            extra += f", level={self._level}"
+        return f"Tensor({body}{extra})"
