@@ -13,6 +13,8 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 DEBUG = os.environ.get("MICROGRADX_DEBUG_BUILD", "") == "1"
+# MICROGRADX_EXT=kernels,engine builds only those modules (handy while working on one of them)
+ONLY = {n for n in os.environ.get("MICROGRADX_EXT", "").split(",") if n}
 
 directives = {
     "language_level": 3,
@@ -35,6 +37,7 @@ extensions = [
         extra_compile_args=compile_args,
     )
     for path in sorted(glob.glob(os.path.join("ext", "*.pyx")))
+    if not ONLY or os.path.splitext(os.path.basename(path))[0] in ONLY
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives, quiet=True))

@@ -28,6 +28,14 @@ from .tensor import Tensor
 
 Scalar = _backend.scalar_class()
 
+# --- further public modules: each owner adds its own lines below its marker ---
+# [transforms]
+# [tree]
+# [check]
+# [nn]
+# [viz]
+# [explain]
+
 __version__ = "0.1.0"
 
 
