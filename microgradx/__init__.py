@@ -30,7 +30,11 @@ Scalar = _backend.scalar_class()
 
 # --- further public modules: each owner adds its own lines below its marker ---
 # [transforms]
+from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp  # noqa: E402, F401, I001
+_ops_all = [*_ops_all, "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian"]  # __all__ is set below
 # [tree]
+from . import tree  # noqa: E402, F401, I001
+_ops_all = [*_ops_all, "tree"]
 # [check]
 # [nn]
 # [viz]
