@@ -113,7 +113,7 @@ def backward_sweep(root, seed, write_grads: bool = True) -> list:
     6.0
     """
     order = topological_order(root)
-    root._cot = seed
+    root._cot = seed if root._cot is None else root._cot + seed  # several sweeps may reach one leaf
     try:
         for node in reversed(order):
             g = node._cot
