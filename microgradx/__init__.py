@@ -36,6 +36,8 @@ _ops_all = [*_ops_all, "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev
 from . import tree  # noqa: E402, F401, I001
 _ops_all = [*_ops_all, "tree"]
 # [check]
+from .check import check_grad  # noqa: E402, F401, I001
+_ops_all = [*_ops_all, "check_grad"]
 # [nn]
 # [viz]
 # [explain]

@@ -1,11 +1,19 @@
 """Dual numbers: forward-mode differentiation.
 
-A dual number is ``a + b·ε`` with the rule ``ε² = 0``.  Put ``x + 1·ε`` into
-any function built from the rule table and the ε part of the result is the
-derivative: ``f(a + bε) = f(a) + f'(a)·b·ε`` because every higher power of ε
-vanishes.  The ε part (the *tangent*) is computed right away, operation by
-operation, using the same local derivatives that reverse mode uses (see
-:mod:`microgradx.rules`).
+A dual number is ``a + b·ε`` where ε is a new number with the one rule
+``ε² = 0`` (think of ε as "so small that its square vanishes").  Multiply two
+of them and the rule does calculus for you::
+
+    (a + bε)(c + dε) = ac + (ad + bc)ε + bd·ε² = ac + (ad + bc)ε
+
+-- the ε part is exactly the product rule.  The same happens for any smooth
+``f``: Taylor's expansion ``f(a + bε) = f(a) + f'(a)·b·ε + f''(a)·b²ε²/2 + ...``
+stops after the first-order term, so putting ``x + 1·ε`` into a function
+gives its value *and* its derivative.  The ε part (the *tangent*) is computed
+right away, operation by operation, from the same local derivatives that
+reverse mode uses (the rule table, :mod:`microgradx.rules`): forward mode
+multiplies them by the incoming tangent, reverse mode by the outgoing
+cotangent.  There is no second copy of the formulas here.
 
 Each Dual belongs to a level (see :mod:`microgradx.state`).  ``mgx.jvp`` gives
 every call its own level, so nested forward derivatives never confuse their
@@ -19,6 +27,8 @@ Examples
 Dual(9.0 + 6.0ε)
 >>> mgx.sin(mgx.Dual(0.0, 2.0))
 Dual(0.0 + 2.0ε)
+>>> 1.0 / mgx.Dual(2.0, 1.0)            # d(1/x)/dx = -1/x² at 2
+Dual(0.5 - 0.25ε)
 """
 
 from __future__ import annotations
@@ -122,9 +132,15 @@ class Dual(ArrayOps, Node):
 
     def __repr__(self) -> str:
         def fmt(v):
-            if isinstance(v, np.ndarray):
+            if isinstance(v, np.ndarray) and v.ndim:
                 return np.array2string(v, separator=", ")
+            if isinstance(v, (np.ndarray, np.generic)):
+                return repr(v.item())
             return repr(v)
 
+        tangent = self.tangent
+        sign = "+"
+        if isinstance(tangent, (float, int, np.generic, np.ndarray)) and np.ndim(tangent) == 0 and tangent < 0:
+            sign, tangent = "-", -tangent  # Dual(0.5 - 0.25ε), not Dual(0.5 + -0.25ε)
         level = "" if self._level == 0.5 else f", level={self._level}"
-        return f"Dual({fmt(self._primal)} + {fmt(self.tangent)}ε{level})"
+        return f"Dual({fmt(self._primal)} {sign} {fmt(tangent)}ε{level})"
