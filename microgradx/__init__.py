@@ -40,7 +40,11 @@ from .check import check_grad  # noqa: E402, F401, I001
 _ops_all = [*_ops_all, "check_grad"]
 # [nn]
 # [viz]
+from . import viz  # noqa: E402, F401, I001
+_ops_all = [*_ops_all, "viz"]
 # [explain]
+from .explain import explain  # noqa: E402, F401, I001
+_ops_all = [*_ops_all, "explain"]
 
 __version__ = "0.1.0"
 

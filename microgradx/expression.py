@@ -1,0 +1,461 @@
+"""Expressions typed by people: parse ``"tanh(x*w + b)"`` safely into a Scalar graph.
+
+This is what ``python -m microgradx graph EXPR --at x=2,w=-3`` runs.  The text
+is parsed with Python's :mod:`ast` and then checked against a whitelist:
+
+* numbers (int or float literals) and variable names given values with ``--at``;
+* the operators ``+ - * / **`` and unary ``-``/``+``;
+* calls of the functions in :data:`FUNCTIONS` with one argument.
+
+Anything else — attribute access, subscripts, calls of other names,
+keywords, lambdas, comprehensions, strings, names starting with ``_``,
+constant exponents larger than :data:`MAX_EXPONENT`, more than
+:data:`MAX_NODES` syntax nodes or :data:`MAX_LENGTH` characters — is
+refused with an :class:`ExpressionError` *before anything is computed*.
+The text is never passed to ``eval`` or ``exec``; the checked tree is walked
+by :func:`evaluate`, which only knows how to build Scalars.
+
+Examples
+--------
+>>> y = evaluate("tanh(x*w + b)", {"x": 2.0, "w": -3.0, "b": 6.88})
+>>> round(y.data, 4), y.label
+(0.7064, 'tanh(x*w + b)')
+>>> evaluate("__import__('os').system('id')", {})
+Traceback (most recent call last):
+...
+microgradx.expression.ExpressionError: not allowed in an expression: attribute access (.system)
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import math
+import sys
+
+__all__ = [
+    "ExpressionError", "parse", "evaluate", "parse_values", "text_of", "add_graph_arguments", "run_graph", "main",
+    "FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT",
+]
+
+#: The functions an expression may call (each a Scalar method).
+FUNCTIONS = ("abs", "cos", "exp", "log", "relu", "sigmoid", "sin", "sqrt", "tanh")
+#: Longest expression accepted, in characters.
+MAX_LENGTH = 500
+#: Most syntax-tree nodes accepted.
+MAX_NODES = 200
+#: Deepest nesting accepted.
+MAX_DEPTH = 100
+#: Largest constant exponent accepted (``x ** 1000`` is refused).
+MAX_EXPONENT = 100
+#: Longest label put on an intermediate node; longer subexpressions stay unlabelled.
+LABEL_LENGTH = 24
+
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_UNARY = {ast.USub: "-", ast.UAdd: "+"}
+_WHAT = {
+    ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambda",
+    ast.ListComp: "comprehensions", ast.GeneratorExp: "comprehensions", ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions", ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets",
+    ast.Compare: "comparisons", ast.BoolOp: "and/or", ast.IfExp: "if/else", ast.NamedExpr: "assignment (:=)",
+    ast.Starred: "starred arguments", ast.JoinedStr: "strings", ast.Await: "await", ast.Yield: "yield",
+    ast.YieldFrom: "yield", ast.Slice: "slices", ast.FormattedValue: "strings",
+}
+
+
+class ExpressionError(ValueError):
+    """An expression (or a ``--at`` value list) that is not allowed or cannot be read.
+
+    Examples
+    --------
+    >>> issubclass(ExpressionError, ValueError)
+    True
+    """
+
+
+def _refuse(node: ast.AST) -> ExpressionError:
+    if isinstance(node, ast.Attribute):
+        return ExpressionError(f"not allowed in an expression: attribute access (.{node.attr})")
+    what = _WHAT.get(type(node), type(node).__name__)
+    return ExpressionError(f"not allowed in an expression: {what}")
+
+
+def parse(text: str) -> ast.expr:
+    """Parse ``text`` and check every node against the whitelist; return the expression tree.
+
+    Parameters
+    ----------
+    text : str
+        An arithmetic expression such as ``"tanh(x*w + b)"``.
+
+    Returns
+    -------
+    ast.expr
+        The checked tree (the ``body`` of an ``ast.Expression``).
+
+    Raises
+    ------
+    ExpressionError
+        If the text is too long, not a valid expression, or uses anything
+        outside the whitelist (the message names what).
+
+    Examples
+    --------
+    >>> ast.dump(parse("-x"))
+    "UnaryOp(op=USub(), operand=Name(id='x', ctx=Load()))"
+    >>> parse("x.real")
+    Traceback (most recent call last):
+    ...
+    microgradx.expression.ExpressionError: not allowed in an expression: attribute access (.real)
+    >>> parse("x ** 10**10")
+    Traceback (most recent call last):
+    ...
+    microgradx.expression.ExpressionError: exponent 10 ** 10 is too large (at most 100 in absolute value)
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"expression must be a str; got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"expression is too long ({len(text)} characters; at most {MAX_LENGTH})")
+    if not text.strip():
+        raise ExpressionError("expression is empty")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"not a valid expression: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError("expression is nested too deeply") from None
+    # an explicit stack: the check itself never recurses
+    count = 0
+    stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ExpressionError(f"expression is too large (more than {MAX_NODES} syntax nodes)")
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ExpressionError(f"not allowed in an expression: the constant {v!r} (numbers only)")
+            if isinstance(v, int) and abs(v) > 10**15 or isinstance(v, float) and not math.isfinite(v):
+                raise ExpressionError(f"number {text_of(node)} is too large")
+        elif isinstance(node, ast.Name):
+            if node.id.startswith("_"):
+                raise ExpressionError(f"not allowed in an expression: the name {node.id!r} (names may not start "
+                                      "with '_')")
+            if node.id in FUNCTIONS:
+                raise ExpressionError(f"{node.id} is a function: call it, e.g. {node.id}(x)")
+        elif isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINARY:
+                raise ExpressionError(f"not allowed in an expression: the operator {type(node.op).__name__} "
+                                      "(allowed: + - * / **)")
+            if isinstance(node.op, ast.Pow):
+                _check_exponent(node.right)
+            stack.append((node.right, depth + 1))
+            stack.append((node.left, depth + 1))
+        elif isinstance(node, ast.UnaryOp):
+            if type(node.op) not in _UNARY:
+                raise ExpressionError(f"not allowed in an expression: the operator {type(node.op).__name__} "
+                                      "(allowed: unary - and +)")
+            stack.append((node.operand, depth + 1))
+        elif isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name):
+                raise _refuse(node.func) if isinstance(node.func, ast.Attribute) else ExpressionError(
+                    "not allowed in an expression: calling the result of an expression")
+            name = node.func.id
+            if name not in FUNCTIONS:
+                raise ExpressionError(f"unknown function {name!r} (allowed: {', '.join(FUNCTIONS)})")
+            if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+                raise ExpressionError(f"{name}() takes exactly one argument")
+            stack.append((node.args[0], depth + 1))
+        else:
+            raise _refuse(node)
+    return tree.body
+
+
+def text_of(node: ast.AST) -> str:
+    """The source text of a (checked) expression node, normalised by :func:`ast.unparse`.
+
+    >>> text_of(parse("x*w+b"))
+    'x * w + b'
+    """
+    return ast.unparse(node)
+
+
+def _check_exponent(node: ast.expr) -> None:
+    """Refuse an exponent without variables whose value is above MAX_EXPONENT (``x ** 10**10``)."""
+    text = text_of(node)
+    try:
+        tree = parse(text)  # the exponent alone, checked the same way
+    except ExpressionError:
+        return  # the main check reports it
+    if _names_in(tree):
+        return  # depends on a variable: a float power, computed in O(1) whatever its size
+    try:
+        value = _constant(tree)
+    except (ArithmeticError, ValueError):
+        value = math.inf
+    if not math.isfinite(value) or abs(value) > MAX_EXPONENT:
+        raise ExpressionError(f"exponent {text} is too large (at most {MAX_EXPONENT} in absolute value)")
+
+
+def _constant(node: ast.expr) -> float:
+    """Value of a checked expression without variables, in IEEE floats (never Python's big ints)."""
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp):
+        v = _constant(node.operand)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp):
+        name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}[_BINARY[type(node.op)]]
+        return _float_function(name, _constant(node.left), _constant(node.right))
+    return _float_function(node.func.id, _constant(node.args[0]))
+
+
+def _names_in(tree: ast.expr) -> list[str]:
+    """Variable names in order of first appearance, left to right."""
+    names: list[str] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and node.id not in names:
+            names.append(node.id)
+        elif isinstance(node, ast.Call):
+            stack.append(node.args[0])  # not node.func: that is the function's name
+        else:
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return names
+
+
+def parse_values(text: str) -> dict[str, float]:
+    """Read ``"x=2,w=-3,b=6.88"`` into ``{"x": 2.0, "w": -3.0, "b": 6.88}``.
+
+    Each value is read with ``float()`` (never evaluated); it must be finite.
+
+    Examples
+    --------
+    >>> parse_values("x=2, w=-3.5")
+    {'x': 2.0, 'w': -3.5}
+    >>> parse_values("x=1+1")
+    Traceback (most recent call last):
+    ...
+    microgradx.expression.ExpressionError: --at: x must be a number; got '1+1'
+    """
+    values: dict[str, float] = {}
+    if not isinstance(text, str):
+        raise TypeError(f"values must be a str like 'x=2,w=-3'; got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"--at: too long ({len(text)} characters; at most {MAX_LENGTH})")
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, eq, number = item.partition("=")
+        name, number = name.strip(), number.strip()
+        if not eq or not name.isidentifier() or name.startswith("_"):
+            raise ExpressionError(f"--at: expected name=number, e.g. x=2; got {item!r}")
+        if name in values:
+            raise ExpressionError(f"--at: {name} is given twice")
+        try:
+            v = float(number)
+        except ValueError:
+            raise ExpressionError(f"--at: {name} must be a number; got {number!r}") from None
+        if not math.isfinite(v):
+            raise ExpressionError(f"--at: {name} must be finite; got {number!r}")
+        values[name] = v
+    return values
+
+
+def evaluate(text: str, values: dict, *, label: bool = True):
+    """Build the Scalar graph of expression ``text`` with the variables set to ``values``.
+
+    Parameters
+    ----------
+    text : str
+        The expression (checked by :func:`parse` first).
+    values : dict
+        A number for every variable in the expression (and no others).
+    label : bool
+        Label the leaves with their variable names and the other nodes with
+        their subexpression (when it is short), so pictures and narrations
+        read like the formula.
+
+    Returns
+    -------
+    Scalar
+        The output.  Variables become Scalar leaves; numbers stay constants.
+
+    Examples
+    --------
+    >>> y = evaluate("x**2 + 3*x", {"x": 2.0})
+    >>> y.data
+    10.0
+    >>> evaluate("x + y", {"x": 1.0})
+    Traceback (most recent call last):
+    ...
+    microgradx.expression.ExpressionError: no value for y (give it with --at, e.g. --at y=1)
+    """
+    from . import Scalar
+
+    tree = parse(text)
+    source = text.strip()
+    if not isinstance(values, dict):
+        raise TypeError(f"values must be a dict of name -> number; got {type(values).__name__}")
+    needed = _names_in(tree)
+    for name in needed:
+        if name not in values:
+            raise ExpressionError(f"no value for {name} (give it with --at, e.g. --at {name}=1)")
+    unused = [n for n in values if n not in needed]
+    if unused:
+        raise ExpressionError(f"--at gives {', '.join(unused)}, which the expression does not use")
+    leaves = {}
+    for name in needed:
+        v = values[name]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError(f"value of {name} must be a number; got {type(v).__name__}")
+        leaves[name] = Scalar(float(v), label=name if label else "")
+
+    def build(node: ast.expr):  # depth is bounded by MAX_DEPTH, checked in parse()
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return leaves[node.id]
+        if isinstance(node, ast.UnaryOp):
+            x = build(node.operand)
+            out = -x if isinstance(node.op, ast.USub) else x
+        elif isinstance(node, ast.BinOp):
+            a, b = build(node.left), build(node.right)
+            op = _BINARY[type(node.op)]
+            if op == "+":
+                out = a + b
+            elif op == "-":
+                out = a - b
+            elif op == "*":
+                out = a * b
+            elif op == "/":
+                out = a / b if isinstance(a, Scalar) or isinstance(b, Scalar) else _float_function("div", a, b)
+            else:
+                out = a**b if isinstance(a, Scalar) or isinstance(b, Scalar) else _float_function("pow", a, b)
+        else:  # ast.Call of a whitelisted function
+            x = build(node.args[0])
+            out = getattr(x, node.func.id)() if isinstance(x, Scalar) else _float_function(node.func.id, x)
+        if label and isinstance(out, Scalar) and not out.label and out._parents:
+            typed = " ".join((ast.get_source_segment(source, node) or text_of(node)).split())
+            if len(typed) <= LABEL_LENGTH:
+                out.label = typed
+        return out
+
+    try:
+        out = build(tree)
+    except (ArithmeticError, ValueError) as exc:
+        raise ExpressionError(f"cannot compute the expression: {exc}") from None
+    if not isinstance(out, Scalar):
+        raise ExpressionError("the expression has no variables: nothing to differentiate (use --at x=...)")
+    return out
+
+
+def _float_function(name: str, *xs: float) -> float:
+    """A constant subexpression (no variables): computed with the rule table's forward, IEEE style."""
+    from . import rules
+
+    return float(rules.table[name].forward(*xs))
+
+
+# ---------------------------------------------------------------------------
+# The `graph` sub-command
+# ---------------------------------------------------------------------------
+_DESCRIPTION = """\
+Draw the graph of an arithmetic expression of Scalars, with values and gradients,
+and optionally narrate its backward sweep step by step.
+
+The expression may use numbers, variables (give their values with --at), + - * / **,
+unary -, and the functions: """ + ", ".join(FUNCTIONS) + """.
+It is parsed and checked, never evaluated as Python: anything else is refused.
+
+examples:
+  python -m microgradx graph "tanh(x*w + b)" --at x=2,w=-3,b=6.88 -o graph.svg
+  python -m microgradx graph "x*x + 3*x" --at x=2 --explain
+"""
+
+
+def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``graph`` sub-command's arguments (and its description) to ``parser``.
+
+    :mod:`microgradx.cli` registers it with this function and :func:`run_graph`.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser(prog="microgradx graph")
+    >>> add_graph_arguments(p)
+    >>> p.parse_args(["x*x", "--at", "x=3"]).at
+    'x=3'
+    """
+    parser.description = _DESCRIPTION
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("expression", help='e.g. "tanh(x*w + b)"')
+    parser.add_argument("--at", default="", metavar="NAME=VALUE,...",
+                        help="values of the variables, e.g. x=2,w=-3,b=6.88")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write the picture: FILE.svg (picture) or FILE.dot / FILE.gv (Graphviz text)")
+    parser.add_argument("--explain", action="store_true", help="print the backward sweep step by step")
+    parser.add_argument("--engine", choices=("auto", "dot", "builtin"), default="auto",
+                        help="who draws the SVG: Graphviz's dot, the built-in layout, or auto (dot if installed)")
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    """Run the ``graph`` sub-command; return the exit status (0 ok, 2 refused/invalid input).
+
+    Without ``-o`` and ``--explain`` the DOT text goes to standard output.
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(expression="x*x", at="x=3", output=None, explain=False, engine="builtin")
+    >>> run_graph(ns)  # doctest: +ELLIPSIS
+    digraph microgradx {
+    ...
+    0
+    """
+    from . import viz
+    from .explain import explain
+
+    try:
+        root = evaluate(args.expression, parse_values(args.at))
+    except (ExpressionError, TypeError) as exc:
+        print(f"microgradx graph: error: {exc}", file=sys.stderr)
+        return 2
+    narration = explain(root) if args.explain else None
+    root.backward()
+    if args.output:
+        try:
+            graph = viz.draw(root, engine=args.engine)
+            graph.save(args.output)
+        except (ValueError, RuntimeError, OSError) as exc:
+            print(f"microgradx graph: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {args.output}: {graph!r}")
+    if narration is not None:
+        print(narration)
+    if not args.output and narration is None:
+        sys.stdout.write(viz.to_dot(root))
+    return 0
+
+
+def main(argv=None) -> int:
+    """Run the ``graph`` command on ``argv`` (the words after ``graph``); return the exit status.
+
+    ``python -m microgradx graph ...`` is the usual way in; this is the same
+    command without the rest of the program.
+
+    Examples
+    --------
+    >>> main(["x.__class__", "--at", "x=1"])
+    2
+    """
+    parser = argparse.ArgumentParser(prog="microgradx graph")
+    add_graph_arguments(parser)
+    return run_graph(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,692 @@
+"""Graph pictures: draw the graph behind a Scalar or Tensor result.
+
+Every reverse-mode result remembers how it was made: its rule-table entry
+(``_prim``), its operands (``_parents``, ``None`` for a constant) and the
+operand values (``_saved``).  This module walks that record and draws it, one
+box per value (label, data or shape, grad) and one oval per operation::
+
+    x ──┐
+        (mul) ── x*w ──┐
+    w ──┘              (add) ── n ── (tanh) ── o
+                  b ───┘
+
+Three outputs:
+
+* :func:`to_dot` — the graph in Graphviz's DOT language (text);
+* :func:`to_svg` — a picture, drawn by Graphviz's ``dot`` program when it is
+  installed, otherwise by a small built-in layered layout (no dependency);
+* :func:`draw` — a :class:`Graph` object that shows itself inline in Jupyter
+  and can be saved as ``.svg`` or ``.dot``.
+
+The walk is iterative (a 100,000-node chain is fine) and deterministic: nodes
+are numbered in topological order, never by memory address, so the same
+program always gives the same picture.  Large graphs are cut to the
+``max_nodes`` nodes nearest the output, with a note saying so.
+
+Examples
+--------
+>>> import microgradx as mgx
+>>> x = mgx.Scalar(2.0, label="x")
+>>> y = (x * x).tanh()
+>>> y.backward()
+>>> g = draw(y)
+>>> g.num_nodes, g.num_ops
+(3, 2)
+>>> "mul" in g.dot and "tanh" in g.dot
+True
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import subprocess
+from collections import deque
+
+import numpy as np
+
+__all__ = ["draw", "to_dot", "to_svg", "Graph", "dot_available", "topological_order", "value_of", "format_value",
+           "MAX_NODES"]
+
+#: Default limit on the number of values drawn; larger graphs are cut with a note.
+MAX_NODES = 200
+
+_ENGINES = ("auto", "dot", "builtin")
+_DOT_HELP = (
+    "Graphviz's `dot` program was not found on PATH. Install Graphviz (Debian/Ubuntu: "
+    "`apt-get install graphviz`; macOS: `brew install graphviz`; conda: `conda install graphviz`), "
+    "or use engine='builtin' (the default 'auto' falls back to it)."
+)
+
+
+# ---------------------------------------------------------------------------
+# Reading nodes (the node protocol: _parents, _prim, _saved, data/_value, grad, label)
+# ---------------------------------------------------------------------------
+def _check_root(root) -> None:
+    if getattr(root, "_kind", None) == "forward":
+        raise TypeError(
+            "a Dual records no graph (forward mode computes each derivative as it goes); "
+            "draw a Scalar or Tensor result instead"
+        )
+    if not hasattr(root, "_parents") or not hasattr(root, "_prim"):
+        raise TypeError(f"root must be a Scalar or Tensor result (a graph node); got {type(root).__name__}")
+
+
+def _check_limit(max_nodes) -> int:
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer)):
+        raise TypeError(f"max_nodes must be a positive int; got {type(max_nodes).__name__}")
+    if max_nodes < 1:
+        raise ValueError(f"max_nodes must be at least 1; got {max_nodes}")
+    return int(max_nodes)
+
+
+def value_of(node):
+    """The plain value held by a node: a float for a Scalar, an ndarray for a Tensor.
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> value_of(mgx.Scalar(2.0)), value_of(mgx.Tensor([1.0]))
+    (2.0, array([1.]))
+    """
+    if getattr(node, "_kind", None) == "scalar":
+        return node.data
+    v = node._value if hasattr(node, "_value") else node.data
+    while hasattr(v, "_inner"):  # a Tensor inside a transform holds an outer node
+        v = v._inner()
+    return v
+
+
+def topological_order(root) -> list:
+    """Nodes reachable from ``root``, each after all of its parents (``root`` last).
+
+    The same depth-first walk with an explicit stack as
+    :func:`microgradx.engine.topological_order`, so the order is the one the
+    backward sweep uses; it only *reads* the graph (visited nodes are kept in
+    a dict instead of being marked).
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> a = mgx.Scalar(1.0, label="a"); b = a * 2.0; c = b + a
+    >>> [n.label or n._op for n in topological_order(c)]
+    ['a', 'mul', 'add']
+    """
+    _check_root(root)
+    seen = {id(root)}
+    order = []
+    stack = [(root, 0)]
+    while stack:
+        node, i = stack.pop()
+        parents = node._parents
+        n = len(parents)
+        while i < n:
+            p = parents[i]
+            i += 1
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                stack.append((node, i))
+                stack.append((p, 0))
+                break
+        else:
+            order.append(node)
+    return order
+
+
+def _nearest(root, limit: int) -> tuple[set, int]:
+    """Ids of the ``limit`` nodes nearest ``root`` (breadth first), and the total node count."""
+    seen = {id(root)}
+    queue = deque([root])
+    kept = set()
+    while queue:
+        node = queue.popleft()
+        if len(kept) < limit:
+            kept.add(id(node))
+        for p in node._parents:
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                queue.append(p)
+    return kept, len(seen)
+
+
+def format_value(v, width: int = 28, dtype: bool = True) -> str:
+    """A short text for a float or an array: the numbers when few, else shape and dtype.
+
+    Examples
+    --------
+    >>> format_value(0.70710678)
+    '0.7071'
+    >>> format_value(np.array([1.0, 2.5]))
+    '[1, 2.5]'
+    >>> format_value(np.zeros((3, 4)))
+    'shape (3, 4) float64'
+    """
+    if v is None:
+        return "None"
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, float, np.number)):
+        return f"{float(v):.4g}"
+    a = np.asarray(v)
+    if a.ndim == 0:
+        return f"{float(a):.4g}" if a.dtype.kind in "fiu" else str(a)
+    if a.size <= 4 and a.dtype.kind in "biuf":
+        text = np.array2string(a, separator=", ", formatter={"float_kind": lambda x: f"{x:.4g}"})
+        text = " ".join(text.split())
+        if len(text) <= width:
+            return text
+    return f"shape {a.shape} {a.dtype}" if dtype else f"shape {a.shape}"
+
+
+def _op_text(node) -> str:
+    prim = node._prim
+    name = prim.name if prim is not None else ""
+    params = getattr(node, "_params", None) or {}
+    shown = []
+    for k, v in params.items():
+        if v is None or v is False:  # defaults (axis=None, keepdims=False) say nothing
+            continue
+        if k == "index":
+            shown.append("[…]")
+        elif k == "dtype":
+            shown.append(np.dtype(v).name)
+        else:
+            text = str(v)
+            shown.append(f"{k}={text}" if len(text) <= 16 else f"{k}=…")
+    return name + (" " + " ".join(shown) if shown else "")
+
+
+# ---------------------------------------------------------------------------
+# The graph as boxes and arrows (shared by the DOT writer and the built-in layout)
+# ---------------------------------------------------------------------------
+class _Box:
+    __slots__ = ("key", "kind", "fields", "root")
+
+    def __init__(self, key: str, kind: str, fields: list[str], root: bool = False):
+        self.key = key  # DOT id: n3, n3op, n3c1, n3more
+        self.kind = kind  # "value", "op", "const" or "more"
+        self.fields = fields  # text parts
+        self.root = root
+
+
+_ORDERED_OPERANDS = {"add", "mul", "maximum", "minimum"}  # operand order does not matter for these
+
+
+def _build(root, max_nodes: int):
+    """Boxes, arrows and the truncation note for the graph behind ``root``."""
+    _check_root(root)
+    limit = _check_limit(max_nodes)
+    order = topological_order(root)
+    total = len(order)
+    if total > limit:
+        kept, _ = _nearest(root, limit)
+        order = [n for n in order if id(n) in kept]
+    index = {id(n): i for i, n in enumerate(order)}
+    boxes: list[_Box] = []
+    edges: list[tuple[str, str, str]] = []
+    for i, node in enumerate(order):
+        key = f"n{i}"
+        parents = node._parents
+        if node._prim is not None or parents:  # the operation first, so boxes come inputs-first
+            op = key + "op"
+            boxes.append(_Box(op, "op", [_op_text(node)]))
+            saved = getattr(node, "_saved", ())
+            numbered = len(parents) > 1 and node._prim is not None and node._prim.name not in _ORDERED_OPERANDS
+            missing = 0
+            for j, p in enumerate(parents):
+                tag = str(j + 1) if numbered else ""
+                if p is None:
+                    if j < len(saved):
+                        const = f"{key}c{j}"
+                        boxes.append(_Box(const, "const", [format_value(saved[j])]))
+                        edges.append((const, op, tag))
+                elif id(p) in index:
+                    edges.append((f"n{index[id(p)]}", op, tag))
+                else:
+                    missing += 1
+            if missing:
+                more = key + "more"
+                boxes.append(_Box(more, "more", [f"{missing} more input{'s' if missing > 1 else ''} not shown"]))
+                edges.append((more, op, ""))
+            edges.append((op, key, ""))
+        value = value_of(node)
+        grad = getattr(node, "grad", None)
+        label = getattr(node, "label", "") or ""
+        fields = [label] if label else []
+        fields.append(("data " if np.ndim(value) == 0 else "") + format_value(value))
+        fields.append("grad " + format_value(grad, dtype=False))
+        boxes.append(_Box(key, "value", fields, root=node is root))
+    note = ""
+    if total > limit:
+        note = f"showing the {limit} values nearest the output, of {total}"
+    return boxes, edges, note, len(order), total
+
+
+# ---------------------------------------------------------------------------
+# DOT
+# ---------------------------------------------------------------------------
+def _dot_escape(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in '{}|<>"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _dot_from(boxes, edges, note: str, rankdir: str) -> str:
+    lines = [
+        "digraph microgradx {",
+        f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=10, nodesep=0.25, ranksep=0.35];',
+        '  node [fontname="Helvetica", fontsize=11];',
+        '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
+    ]
+    if note:
+        lines.append(f'  graph [label="{_dot_escape(note)}", labelloc=b];')
+    for b in boxes:
+        if b.kind == "value":
+            body = " | ".join(_dot_escape(f) for f in b.fields)
+            if rankdir == "LR":
+                body = "{ " + body + " }"
+            style = ', style="filled,bold", fillcolor="#fff3c4"' if b.root else ', style=filled, fillcolor="#eef4fb"'
+            lines.append(f'  {b.key} [shape=record, label="{body}"{style}];')
+        elif b.kind == "op":
+            lines.append(f'  {b.key} [shape=ellipse, label="{_dot_escape(b.fields[0])}", '
+                         'style=filled, fillcolor="#e8e8e8", height=0.3];')
+        elif b.kind == "const":
+            lines.append(f'  {b.key} [shape=box, style="dashed,rounded", label="{_dot_escape(b.fields[0])}", '
+                         'fontsize=10, height=0.3];')
+        else:
+            lines.append(f'  {b.key} [shape=plaintext, label="{_dot_escape(b.fields[0])}", fontsize=10];')
+    for a, b, tag in edges:
+        attr = f' [label="{tag}"]' if tag else ""
+        lines.append(f"  {a} -> {b}{attr};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_dot(root, *, max_nodes: int = MAX_NODES, rankdir: str = "LR") -> str:
+    """The graph behind ``root`` in Graphviz's DOT language.
+
+    Parameters
+    ----------
+    root : Scalar or Tensor
+        A result; its graph is every node it was computed from.
+    max_nodes : int
+        Draw at most this many values (the ones nearest ``root``); the picture
+        then carries a note saying how many there are in all.
+    rankdir : {"LR", "TB"}
+        Left to right (default) or top to bottom.
+
+    Returns
+    -------
+    str
+        Feed it to ``dot -Tsvg`` or ``dot -Tpng``.
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> a = mgx.Scalar(3.0, label="a")
+    >>> dot = to_dot(a * 2.0)
+    >>> dot.splitlines()[0]
+    'digraph microgradx {'
+    >>> for line in dot.splitlines():
+    ...     if "->" in line or 'label="{' in line:
+    ...         print(line)
+      n0 [shape=record, label="{ a | data 3 | grad 0 }", style=filled, fillcolor="#eef4fb"];
+      n1 [shape=record, label="{ data 6 | grad 0 }", style="filled,bold", fillcolor="#fff3c4"];
+      n0 -> n1op;
+      n1c1 -> n1op;
+      n1op -> n1;
+    """
+    if rankdir not in ("LR", "TB"):
+        raise ValueError(f"rankdir must be 'LR' or 'TB'; got {rankdir!r}")
+    boxes, edges, note, _, _ = _build(root, max_nodes)
+    return _dot_from(boxes, edges, note, rankdir)
+
+
+# ---------------------------------------------------------------------------
+# SVG: Graphviz when present, else a small layered layout of our own
+# ---------------------------------------------------------------------------
+def dot_available() -> bool:
+    """True when Graphviz's ``dot`` program is on ``PATH``.
+
+    Examples
+    --------
+    >>> dot_available() in (True, False)
+    True
+    """
+    return shutil.which("dot") is not None
+
+
+def _svg_with_dot(dot: str) -> str:
+    exe = shutil.which("dot")
+    if exe is None:
+        raise RuntimeError(_DOT_HELP)
+    try:
+        done = subprocess.run([exe, "-Tsvg"], input=dot.encode(), capture_output=True, timeout=60, check=False)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError("Graphviz's dot took more than 60 s; draw fewer nodes (max_nodes=...)") from None
+    if done.returncode != 0:
+        msg = done.stderr.decode(errors="replace").strip().splitlines()
+        raise RuntimeError(f"Graphviz's dot failed: {msg[0] if msg else 'exit code ' + str(done.returncode)}")
+    svg = done.stdout.decode()
+    start = svg.find("<svg")  # drop the XML prolog and DOCTYPE so the SVG can be inlined in HTML
+    return svg[start:] if start >= 0 else svg
+
+
+_CHAR_W = 7.0  # px per character at 12px monospace
+_LINE_H = 24.0
+_PAD = 8.0
+_GAP_X = 36.0
+_GAP_Y = 14.0
+_COLORS = {"value": "#eef4fb", "root": "#fff3c4", "op": "#e8e8e8", "const": "#ffffff", "more": "#ffffff"}
+
+
+def _box_size(b: _Box) -> tuple[float, float]:
+    if b.kind == "value":
+        w = sum(len(f) for f in b.fields) * _CHAR_W + 2 * _PAD * len(b.fields)
+        return w, _LINE_H
+    return len(b.fields[0]) * _CHAR_W + 2 * _PAD + (10 if b.kind == "op" else 0), _LINE_H
+
+
+def _layers(boxes, edges) -> dict[str, int]:
+    """Layer of every box: arrows always go from a lower layer to a higher one.
+
+    Operations and results get their longest distance from an input; boxes
+    with no inputs (leaves, constants, notes) then move right up to one
+    layer before their first consumer, so no arrow runs across the picture.
+    """
+    incoming: dict[str, list[str]] = {b.key: [] for b in boxes}
+    outgoing: dict[str, list[str]] = {b.key: [] for b in boxes}
+    for a, b, _ in edges:
+        incoming[b].append(a)
+        outgoing[a].append(b)
+    layer: dict[str, int] = {}
+    for b in boxes:  # boxes come inputs-first (constants and notes just after their operation)
+        ins = [layer[a] for a in incoming[b.key] if a in layer]
+        layer[b.key] = (max(ins) + 1) if ins else 0
+    changed = True
+    while changed:  # a box's only input may be an operation whose inputs are all leaves: settle
+        changed = False
+        for b in boxes:
+            if not incoming[b.key] and outgoing[b.key]:
+                want = max(min(layer[c] for c in outgoing[b.key]) - 1, 0)
+                if want != layer[b.key]:
+                    layer[b.key], changed = want, True
+            elif incoming[b.key]:
+                want = max(layer[a] for a in incoming[b.key]) + 1
+                if want > layer[b.key]:
+                    layer[b.key], changed = want, True
+    low = min(layer.values())
+    return {k: v - low for k, v in layer.items()}
+
+
+def _builtin_svg(boxes, edges, note: str, rankdir: str) -> str:
+    layer = _layers(boxes, edges)
+    size = {b.key: _box_size(b) for b in boxes}
+    n_layers = max(layer.values()) + 1
+    columns: list[list[str]] = [[] for _ in range(n_layers)]
+    for b in boxes:
+        columns[layer[b.key]].append(b.key)
+    # order within a layer: a few barycentre sweeps (stable sorts, so deterministic)
+    pos = {k: float(i) for col in columns for i, k in enumerate(col)}
+    outs: dict[str, list[str]] = {b.key: [] for b in boxes}
+    ins: dict[str, list[str]] = {b.key: [] for b in boxes}
+    for a, b, _ in edges:
+        outs[a].append(b)
+        ins[b].append(a)
+    for sweep in range(4):
+        rng = range(1, n_layers) if sweep % 2 == 0 else range(n_layers - 2, -1, -1)
+        for li in rng:
+            nbr = ins if sweep % 2 == 0 else outs
+            col = columns[li]
+            key = {k: (sum(pos[m] for m in nbr[k]) / len(nbr[k]) if nbr[k] else pos[k]) for k in col}
+            col.sort(key=lambda k: key[k])
+            for i, k in enumerate(col):
+                pos[k] = float(i)
+    horizontal = rankdir == "LR"
+    # coordinates: layers along the main axis, stacked boxes across it
+    main_extent = [max((size[k][0] if horizontal else size[k][1]) for k in col) if col else 0 for col in columns]
+    cross_extent = [sum((size[k][1] if horizontal else size[k][0]) for k in col) + _GAP_Y * (len(col) - 1)
+                    for col in columns]
+    total_cross = max(cross_extent)
+    gap_main = _GAP_X if horizontal else _GAP_X * 0.8
+    xy: dict[str, tuple[float, float]] = {}
+    main = _PAD
+    for li, col in enumerate(columns):
+        cross = _PAD + (total_cross - cross_extent[li]) / 2
+        for k in col:
+            w, h = size[k]
+            if horizontal:
+                xy[k] = (main + (main_extent[li] - w) / 2, cross)
+                cross += h + _GAP_Y
+            else:
+                xy[k] = (cross, main + (main_extent[li] - h) / 2)
+                cross += w + _GAP_Y
+        main += main_extent[li] + gap_main
+    width = (main - gap_main + _PAD) if horizontal else total_cross + 2 * _PAD
+    height = total_cross + 2 * _PAD if horizontal else (main - gap_main + _PAD)
+    note_h = 20.0 if note else 0.0
+    width = max(width, len(note) * 6.0 + 2 * _PAD)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}pt" height="{height + note_h:.0f}pt" '
+        f'viewBox="0 0 {width:.1f} {height + note_h:.1f}" font-family="DejaVu Sans Mono, Menlo, monospace" '
+        'font-size="12">',
+        '<defs><marker id="mgx-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555555"/></marker></defs>',
+        '<rect width="100%" height="100%" fill="white"/>',
+    ]
+    for a, b, tag in edges:
+        (ax, ay), (aw, ah) = xy[a], size[a]
+        (bx, by), (bw, bh) = xy[b], size[b]
+        if horizontal:
+            x1, y1, x2, y2 = ax + aw, ay + ah / 2, bx, by + bh / 2
+            mid = (x1 + x2) / 2
+            path = f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
+        else:
+            x1, y1, x2, y2 = ax + aw / 2, ay + ah, bx + bw / 2, by
+            mid = (y1 + y2) / 2
+            path = f"M{x1:.1f},{y1:.1f} C{x1:.1f},{mid:.1f} {x2:.1f},{mid:.1f} {x2:.1f},{y2:.1f}"
+        out.append(f'<path d="{path}" fill="none" stroke="#555555" marker-end="url(#mgx-arrow)"/>')
+        if tag:
+            out.append(f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 3:.1f}" font-size="9" '
+                       f'fill="#555555">{html.escape(tag)}</text>')
+    for b in boxes:
+        (x, y), (w, h) = xy[b.key], size[b.key]
+        fill = _COLORS["root" if b.root else b.kind]
+        cy = y + h / 2 + 4
+        if b.kind == "op":
+            out.append(f'<ellipse cx="{x + w / 2:.1f}" cy="{y + h / 2:.1f}" rx="{w / 2:.1f}" ry="{h / 2:.1f}" '
+                       f'fill="{fill}" stroke="#333333"/>')
+        elif b.kind == "more":
+            pass
+        else:
+            dash = ' stroke-dasharray="4,3"' if b.kind == "const" else ""
+            width_px = "2" if b.root else "1"
+            out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="3" fill="{fill}" '
+                       f'stroke="#333333" stroke-width="{width_px}"{dash}/>')
+        if b.kind == "value":
+            fx = x
+            for i, f in enumerate(b.fields):
+                fw = len(f) * _CHAR_W + 2 * _PAD
+                if i:
+                    out.append(f'<line x1="{fx:.1f}" y1="{y:.1f}" x2="{fx:.1f}" y2="{y + h:.1f}" stroke="#333333"/>')
+                out.append(f'<text x="{fx + fw / 2:.1f}" y="{cy:.1f}" text-anchor="middle">{html.escape(f)}</text>')
+                fx += fw
+        else:
+            style = ' font-style="italic" fill="#555555"' if b.kind == "more" else ""
+            out.append(f'<text x="{x + w / 2:.1f}" y="{cy:.1f}" text-anchor="middle"{style}>'
+                       f"{html.escape(b.fields[0])}</text>")
+    if note:
+        out.append(f'<text x="{_PAD:.1f}" y="{height + note_h - 6:.1f}" font-size="11" fill="#555555">'
+                   f"{html.escape(note)}</text>")
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _check_engine(engine: str) -> str:
+    if engine not in _ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(map(repr, _ENGINES))}; got {engine!r}")
+    if engine == "auto":
+        return "dot" if dot_available() else "builtin"
+    if engine == "dot" and not dot_available():
+        raise RuntimeError(_DOT_HELP)
+    return engine
+
+
+def to_svg(root, *, max_nodes: int = MAX_NODES, rankdir: str = "LR", engine: str = "auto") -> str:
+    """A picture (SVG text) of the graph behind ``root``.
+
+    Parameters
+    ----------
+    root : Scalar or Tensor
+        The result to draw.
+    max_nodes, rankdir
+        As for :func:`to_dot`.
+    engine : {"auto", "dot", "builtin"}
+        ``"dot"`` runs Graphviz (an error that says how to install it when it
+        is missing); ``"builtin"`` uses the small layered layout in this
+        module, which needs nothing; ``"auto"`` (default) uses Graphviz when it
+        is installed and the built-in layout otherwise.
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> svg = to_svg(mgx.Scalar(1.0, label="x").exp(), engine="builtin")
+    >>> svg.startswith("<svg") and "exp" in svg and svg.rstrip().endswith("</svg>")
+    True
+    """
+    return draw(root, max_nodes=max_nodes, rankdir=rankdir, engine=engine).svg
+
+
+class Graph:
+    """A drawn graph: DOT text, an SVG picture, and an inline view in Jupyter.
+
+    Made by :func:`draw`.  The SVG is rendered on first use.
+
+    Attributes
+    ----------
+    dot : str
+        The DOT text.
+    num_nodes : int
+        Values drawn.
+    num_ops : int
+        Operations drawn.
+    total_nodes : int
+        Values in the whole graph (more than ``num_nodes`` when it was cut).
+    note : str
+        The truncation note ("" when the whole graph is drawn).
+    engine : str
+        ``"dot"`` or ``"builtin"``: which renderer makes the SVG.
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> g = draw(mgx.Scalar(1.0) + 2.0, engine="builtin")
+    >>> g
+    Graph(2 values, 1 operation, engine='builtin')
+    >>> g._repr_svg_().startswith("<svg")
+    True
+    """
+
+    def __init__(self, dot, boxes, edges, note, num_nodes, total_nodes, rankdir, engine):
+        self.dot = dot
+        self.num_nodes = num_nodes
+        self.num_ops = sum(1 for b in boxes if b.kind == "op")
+        self.total_nodes = total_nodes
+        self.note = note
+        self.engine = engine
+        self._boxes, self._edges, self._rankdir = boxes, edges, rankdir
+        self._svg = None
+
+    @property
+    def truncated(self) -> bool:
+        """True when only part of the graph is drawn."""
+        return self.total_nodes > self.num_nodes
+
+    @property
+    def svg(self) -> str:
+        """The picture as SVG text."""
+        if self._svg is None:
+            if self.engine == "dot":
+                self._svg = _svg_with_dot(self.dot)
+            else:
+                self._svg = _builtin_svg(self._boxes, self._edges, self.note, self._rankdir)
+        return self._svg
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def save(self, path) -> str:
+        """Write the picture to ``path``: ``.svg`` (picture) or ``.dot``/``.gv`` (DOT text).
+
+        Returns the path written.
+
+        Examples
+        --------
+        >>> import microgradx as mgx, tempfile, os
+        >>> d = tempfile.mkdtemp()
+        >>> p = draw(mgx.Scalar(1.0).tanh()).save(os.path.join(d, "g.dot"))
+        >>> open(p).read().startswith("digraph")
+        True
+        """
+        path = os.fspath(path)
+        ext = os.path.splitext(path)[1].lower()
+        if ext == ".svg":
+            text = self.svg
+        elif ext in (".dot", ".gv"):
+            text = self.dot
+        else:
+            raise ValueError(f"path must end in .svg, .dot or .gv; got {path!r}")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def __repr__(self) -> str:
+        ops = f"{self.num_ops} operation{'s' if self.num_ops != 1 else ''}"
+        cut = f", {self.total_nodes} in the whole graph" if self.truncated else ""
+        return f"Graph({self.num_nodes} value{'s' if self.num_nodes != 1 else ''}, {ops}{cut}, engine={self.engine!r})"
+
+
+def draw(root, *, max_nodes: int = MAX_NODES, rankdir: str = "LR", engine: str = "auto") -> Graph:
+    """Draw the graph behind ``root``: op, data (or shape) and grad of every node.
+
+    In Jupyter the returned :class:`Graph` shows itself as a picture.  Call
+    ``root.backward()`` first to see the gradients.
+
+    Parameters
+    ----------
+    root : Scalar or Tensor
+        The result to draw.
+    max_nodes : int
+        Draw at most this many values, the ones nearest ``root`` (default
+        :data:`MAX_NODES`); a note says how many the whole graph has.
+    rankdir : {"LR", "TB"}
+        Left to right (default) or top to bottom.
+    engine : {"auto", "dot", "builtin"}
+        Who renders the SVG; see :func:`to_svg`.
+
+    Returns
+    -------
+    Graph
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> x = mgx.Scalar(0.5, label="x")
+    >>> for _ in range(1000):        # a deep chain: drawn without recursion, cut to 10 values
+    ...     x = x * 1.0
+    >>> g = draw(x, max_nodes=10)
+    >>> g.num_nodes, g.total_nodes, g.note
+    (10, 1001, 'showing the 10 values nearest the output, of 1001')
+    """
+    if rankdir not in ("LR", "TB"):
+        raise ValueError(f"rankdir must be 'LR' or 'TB'; got {rankdir!r}")
+    engine = _check_engine(engine)
+    boxes, edges, note, num, total = _build(root, max_nodes)
+    return Graph(_dot_from(boxes, edges, note, rankdir), boxes, edges, note, num, total, rankdir, engine)

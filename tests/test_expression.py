@@ -1,0 +1,207 @@
+"""Expressions from the command line: a whitelist parser that never runs code, and the graph command."""
+
+import math
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import microgradx as mgx
+from microgradx import expression as E
+
+
+@pytest.mark.parametrize("text, values, value", [
+    ("tanh(x*w + b)", {"x": 2, "w": -3, "b": 6.88}, math.tanh(0.88)),
+    ("x**2 + 3*x - 1/x", {"x": 2.0}, 9.5),
+    ("-x ** 0.5", {"x": 4.0}, -2.0),
+    ("exp(log(x)) * sigmoid(0) + relu(-x) + abs(-x) + sqrt(x)", {"x": 9.0}, 4.5 + 0 + 9 + 3),
+    ("sin(x)**2 + cos(x)**2", {"x": 0.7}, 1.0),
+    ("x / y + 2 ** 3 + (1 / 0) * 0 + y", {"x": 1.0, "y": 4.0}, math.nan),
+])
+def test_evaluate_values(text, values, value):
+    y = E.evaluate(text, values)
+    assert isinstance(y, mgx.Scalar)
+    if math.isnan(value):
+        assert math.isnan(y.data)
+    else:
+        assert y.data == pytest.approx(value)
+
+
+def test_gradients_and_labels():
+    y = E.evaluate("x*x + 3*x", {"x": 2.0})
+    y.backward()
+    x = next(n for n in mgx.viz.topological_order(y) if n.label == "x") if hasattr(mgx, "viz") else None
+    from microgradx.viz import topological_order
+
+    nodes = {n.label: n for n in topological_order(y)}
+    x = nodes["x"]
+    assert x.grad == 7.0
+    assert set(nodes) == {"x", "x*x", "3*x", "x*x + 3*x"}
+    unlabelled = E.evaluate("x*x + 3*x", {"x": 2.0}, label=False)
+    assert all(n.label == "" for n in topological_order(unlabelled))
+
+
+def test_long_subexpressions_stay_unlabelled():
+    text = "tanh(alpha*beta + gamma*delta + epsilon)"
+    y = E.evaluate(text, dict(alpha=1, beta=2, gamma=3, delta=4, epsilon=5))
+    from microgradx.viz import topological_order
+
+    labels = [n.label for n in topological_order(y)]
+    assert "alpha*beta" in labels and "" in labels and text not in labels  # 40 > LABEL_LENGTH
+
+
+@pytest.mark.parametrize("text, message", [
+    ("__import__('os').system('id')", "attribute access (.system)"),
+    ("__import__('os')", "unknown function '__import__'"),
+    ("open('f')", "unknown function 'open'"),
+    ("eval('1')", "unknown function 'eval'"),
+    ("x.real", "attribute access (.real)"),
+    ("().__class__", "attribute access (.__class__)"),
+    ("x[0]", "subscripts"),
+    ("lambda: 1", "lambda"),
+    ("[x for x in y]", "comprehensions"),
+    ("(x, x)", "tuples"),
+    ("'abc'", "the constant 'abc'"),
+    ("f'{x}'", "strings"),
+    ("True + x", "the constant True"),
+    ("1j * x", "the constant 1j"),
+    ("x if x else x", "if/else"),
+    ("x and x", "and/or"),
+    ("x < 1", "comparisons"),
+    ("(y := x)", "assignment"),
+    ("x @ x", "the operator MatMult"),
+    ("x // 2", "the operator FloorDiv"),
+    ("x % 2", "the operator Mod"),
+    ("x << 2", "the operator LShift"),
+    ("~x", "the operator Invert"),
+    ("not x", "the operator Not"),
+    ("_x + 1", "names may not start with '_'"),
+    ("__builtins__", "names may not start with '_'"),
+    ("tanh", "tanh is a function"),
+    ("tanh(x, x)", "takes exactly one argument"),
+    ("exp(x=1)", "takes exactly one argument"),
+    ("exp(*x)", "takes exactly one argument"),
+    ("exp(x)(x)", "calling the result"),
+    ("x ** 101", "exponent 101 is too large"),
+    ("x ** -1000", "exponent -1000 is too large"),
+    ("x ** 10 ** 10", "exponent 10 ** 10 is too large"),
+    ("x ** (9 ** 9 ** 9)", "too large"),
+    ("2 ** 10 ** 10 * x", "exponent 10 ** 10 is too large"),
+    ("1e999 * x", "too large"),
+    ("10000000000000000 * x", "too large"),
+    ("import os", "not a valid expression"),
+    ("x = 1", "not a valid expression"),
+    ("x; x", "not a valid expression"),
+    ("", "expression is empty"),
+    ("x" + "+x" * 120, "nested too deeply"),
+    ("x" + "+x" * 300, "too long"),
+    ("-" * 120 + "x", "nested too deeply"),
+    ("(-" * 101 + "x" + ")" * 101, "nested too deeply"),
+    ("(" * 220 + "x" + ")" * 220, "not a valid expression: too many nested parentheses"),
+])
+def test_refused(text, message):
+    with pytest.raises(E.ExpressionError, match=None) as info:
+        E.evaluate(text, {"x": 1.0, "y": 2.0})
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_node_limit(monkeypatch):
+    monkeypatch.setattr(E, "MAX_NODES", 10)
+    E.parse("x+x+x+x+x")  # 9 nodes
+    with pytest.raises(E.ExpressionError, match="too large"):
+        E.parse("x+x+x+x+x+x")
+
+
+def test_refused_before_anything_runs(tmp_path):
+    marker = tmp_path / "ran"
+    text = f"__import__('os').system('touch {marker}')"
+    with pytest.raises(E.ExpressionError):
+        E.parse(text)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("values, message", [
+    ("x=1+1", "x must be a number; got '1+1'"),
+    ("x=__import__('os')", "x must be a number"),
+    ("x", "expected name=number"),
+    ("_x=1", "expected name=number"),
+    ("x=1,x=2", "x is given twice"),
+    ("x=nan", "x must be finite"),
+    ("x=inf", "x must be finite"),
+])
+def test_bad_values(values, message):
+    with pytest.raises(E.ExpressionError) as info:
+        E.parse_values(values)
+    assert message in str(info.value)
+
+
+def test_missing_and_extra_values():
+    with pytest.raises(E.ExpressionError, match="no value for w"):
+        E.evaluate("x*w", {"x": 1.0})
+    with pytest.raises(E.ExpressionError, match="--at gives z, which the expression does not use"):
+        E.evaluate("x", {"x": 1.0, "z": 2.0})
+    with pytest.raises(E.ExpressionError, match="no variables"):
+        E.evaluate("2 * 3", {})
+    with pytest.raises(TypeError, match="expression must be a str"):
+        E.parse(3)
+
+
+def test_values_list():
+    assert E.parse_values(" x = 2 , w=-3,b=6.88, ") == {"x": 2.0, "w": -3.0, "b": 6.88}
+    assert E.parse_values("") == {}
+
+
+# ---------------------------------------------------------------------------
+# The command
+# ---------------------------------------------------------------------------
+def test_command_writes_svg_and_dot(tmp_path, capsys):
+    svg = tmp_path / "graph.svg"
+    assert E.main(["tanh(x*w + b)", "--at", "x=2,w=-3,b=6.88", "-o", str(svg), "--engine", "builtin"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"wrote {svg}: Graph(6 values, 3 operations")
+    texts = " ".join("".join(t.itertext()) for t in ET.parse(svg).getroot().iter() if t.tag.endswith("text"))
+    assert "x*w + b" in texts and "grad -1.503" in texts and "tanh" in texts
+    dot = tmp_path / "graph.dot"
+    assert E.main(["x*x", "--at", "x=3", "-o", str(dot)]) == 0
+    assert dot.read_text().startswith("digraph")
+
+
+def test_command_explain_and_dot_to_stdout(capsys):
+    assert E.main(["x*x + 3*x", "--at", "x=2", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Backward sweep of out = add(x*x, 3*x) = 10")
+    assert "dout/dx = 7" in out
+    assert E.main(["x*x", "--at", "x=2"]) == 0
+    assert capsys.readouterr().out.startswith("digraph microgradx {")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["x.y", "--at", "x=1"], "attribute access (.y)"),
+    (["x", "--at", "x=a"], "x must be a number"),
+    (["x", "--at", "x=1", "-o", "graph.png"], "must end in .svg, .dot or .gv"),
+])
+def test_command_errors_are_one_line(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert E.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("microgradx graph: error: ") and message in err
+    assert not (tmp_path / "graph.png").exists()
+
+
+def _run(*args, cwd):
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_module_entry_point_refuses_code(tmp_path):
+    marker = tmp_path / "pwned"
+    for text in [f"__import__('os').system('touch {marker}')",
+                 f"open('{marker}', 'w')",
+                 f"exec(\"open('{marker}','w')\")"]:
+        done = _run("-m", "microgradx.expression", text, "--at", "x=1", cwd=tmp_path)
+        assert done.returncode != 0
+        assert done.stderr.strip().count("\n") == 0 and "error:" in done.stderr
+        assert not marker.exists()
