@@ -10,8 +10,9 @@ both agree with the rule table.
 
 ``forward(name, x)`` and ``backward(name, g, x, out)`` take plain numpy
 values.  ``backward`` returns ``None`` when its inputs are not plain float
-arrays (for example nodes of an outer level, during higher-order
-differentiation); the caller then uses the rule-table formula.
+arrays of one shape and dtype (for example nodes of an outer level, during
+higher-order differentiation); the caller then uses the rule-table formula.
+``accumulate(acc, g)`` adds a gradient into an accumulator the caller owns.
 
 Examples
 --------
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["forward", "backward", "FORWARD", "BACKWARD"]
+__all__ = ["forward", "backward", "accumulate", "FORWARD", "BACKWARD"]
 
 
 def _sigmoid(x):
@@ -95,3 +96,26 @@ def backward(name: str, g, x, out):
     if not _plain_float(needed) or needed.shape != g.shape or needed.dtype != g.dtype:
         return None
     return BACKWARD[name](g, x, out)
+
+
+def accumulate(acc, g):
+    """``acc + g``, added into ``acc`` in place when it may be written; returns the sum.
+
+    In place needs ``acc`` to be a writeable float ndarray and ``g`` an array
+    of the same shape and dtype; otherwise a new array is returned and
+    ``acc`` is untouched.  The caller must own ``acc`` (no one else may see
+    it change).
+
+    Examples
+    --------
+    >>> a = np.zeros(3)
+    >>> accumulate(a, np.ones(3)) is a, a
+    (True, array([1., 1., 1.]))
+    >>> accumulate(np.zeros(2, np.float32), np.ones(2)).dtype  # mixed dtypes: a new array
+    dtype('float64')
+    """
+    if (type(acc) is np.ndarray and acc.dtype.kind == "f" and acc.flags.writeable
+            and type(g) is np.ndarray and g.shape == acc.shape and g.dtype == acc.dtype):
+        np.add(acc, g, out=acc)
+        return acc
+    return acc + g

@@ -690,12 +690,17 @@ def stack(arrays, axis: int = 0):
 
 
 def astype(a, dtype):
-    """Cast to ``dtype``; the gradient is cast back.
+    """Cast to ``dtype``; the gradient is cast back.  A cast to an integer or bool dtype is a constant.
 
     >>> astype(array([1.5]), np.float32).dtype
     dtype('float32')
+    >>> astype(array([1.5]), np.int64)
+    Tensor([1])
     """
-    return _call(R.ASTYPE, a, dtype=np.dtype(dtype))
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":  # rounding to integers has derivative 0 almost everywhere: no gradient
+        return _t.Tensor._constant(np.asarray(raw_value(operand(a, "a"))).astype(dtype))
+    return _call(R.ASTYPE, a, dtype=dtype)
 
 
 def take(a, indices, axis=None):

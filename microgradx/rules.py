@@ -44,7 +44,7 @@ from . import _backend
 from . import floatmath as fm
 from .dispatch import apply
 
-__all__ = ["Primitive", "table", "unbroadcast", "shape_of"]
+__all__ = ["Primitive", "table", "unbroadcast", "cast_like", "shape_of"]
 
 
 # ---------------------------------------------------------------------------
@@ -114,10 +114,14 @@ def shape_of(x) -> tuple:
     return getattr(x, "shape", ())
 
 
-def _float_dtype(x):
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _float_dtype(x) -> np.dtype:
+    """The dtype a gradient with respect to ``x`` has: ``x``'s own float dtype, else float64."""
     dt = getattr(x, "dtype", None)
-    if dt is None or not np.issubdtype(dt, np.floating):
-        return np.float64
+    if dt is None or dt.kind != "f":
+        return _FLOAT64
     return dt
 
 
@@ -136,7 +140,9 @@ def unbroadcast(g, like):
     The cotangent of an input that was broadcast has the output's shape; the
     chain rule says its copies' gradients add up.  Leading axes that
     broadcasting prepended are summed away, and axes where ``like`` has size
-    1 are summed with ``keepdims``.
+    1 are summed with ``keepdims``.  The result also takes ``like``'s float
+    dtype (a float32 input mixed into a float64 result gets a float32
+    gradient; an integer input gets float64).
 
     Examples
     --------
@@ -148,22 +154,40 @@ def unbroadcast(g, like):
     """
     target = shape_of(like)
     gshape = shape_of(g)
-    if gshape == target:
-        return g
-    lead = len(gshape) - len(target)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(target) if n == 1 and gshape[i + lead] != 1
-    )
-    if axes:
-        g = sum_(g, axis=axes, keepdims=True)
-    if lead or shape_of(g) != target:
-        g = reshape(g, shape=target)
+    if gshape != target:
+        lead = len(gshape) - len(target)
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, n in enumerate(target) if n == 1 and gshape[i + lead] != 1
+        )
+        if axes:
+            g = sum_(g, axis=axes, keepdims=True)
+        if lead or shape_of(g) != target:
+            g = reshape(g, shape=target)
+    return cast_like(g, like)
+
+
+def cast_like(g, like):
+    """``g`` in the dtype of a gradient with respect to ``like`` (its float dtype, else float64).
+
+    Only mixed precision needs it: a float32 input combined with a float64
+    one gives a float64 result, yet the float32 input's gradient is float32.
+
+    >>> cast_like(np.ones(2), np.zeros(2, np.float32)).dtype
+    dtype('float32')
+    """
+    want = _float_dtype(like)
+    if getattr(g, "dtype", want) != want:
+        g = astype(g, want)
     return g
 
 
 def mask(condition, like):
-    """``condition`` as 1.0/0.0 in ``like``'s float dtype (bools would upcast float32)."""
-    if isinstance(condition, (bool, np.bool_)):
+    """``condition`` as 1.0/0.0 in ``like``'s float dtype (bools would upcast float32).
+
+    A Python float only when ``like`` is a Python number: a numpy scalar or
+    0-d array of float64 would turn float32 arithmetic into float64.
+    """
+    if type(condition) is bool or (isinstance(condition, np.bool_) and isinstance(like, (int, float))):
         return 1.0 if condition else 0.0
     return astype(condition, dtype=_float_dtype(like))
 
@@ -580,7 +604,7 @@ def _concatenate_vjp(g, out, inputs, params, needs):
     for need, x in zip(needs, inputs):
         n = shape_of(x)[ax]
         if need:
-            cts.append(getitem(g, (slice(None),) * ax + (slice(start, start + n),)))
+            cts.append(cast_like(getitem(g, (slice(None),) * ax + (slice(start, start + n),)), x))
         else:
             cts.append(None)
         start += n

@@ -180,7 +180,11 @@ class ArrayOps:
     # -- numpy interop --------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
         value = np.asarray(raw_value(self))
-        return value.astype(dtype) if dtype is not None else value
+        if dtype is not None and value.dtype != dtype:
+            if copy is False:
+                raise ValueError(f"cannot convert a {value.dtype} Tensor to {np.dtype(dtype)} without a copy")
+            return value.astype(dtype)
+        return value.copy() if copy else value  # np.array(t) copies; np.asarray(t) shares
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         prim = _UFUNCS.get(ufunc)
@@ -539,7 +543,9 @@ class Tensor(ArrayOps, Node):
         else:
             seed = np.asarray(raw_value(grad), dtype=dtype)
             if seed.shape != value.shape:
-                raise ValueError(f"backward(grad=...): grad has shape {seed.shape} but the output has shape {value.shape}")
+                raise ValueError(
+                    f"backward(grad=...): grad has shape {seed.shape} but the output has shape {value.shape}"
+                )
         if not is_active(0):
             raise RuntimeError("backward() inside no_grad() or a transform: nothing was recorded")
         _backend.engine.backward_sweep(self, seed, True)
@@ -560,7 +566,7 @@ class Tensor(ArrayOps, Node):
         """
         self.grad = None
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A new leaf with the same value and no history.
 
         >>> x = Tensor(2.0); (x * x).detach()._parents
