@@ -39,6 +39,8 @@ _ops_all = [*_ops_all, "tree"]
 from .check import check_grad  # noqa: E402, F401, I001
 _ops_all = [*_ops_all, "check_grad"]
 # [nn]
+from . import datasets, nn, optim  # noqa: E402, F401, I001
+_ops_all = [*_ops_all, "nn", "optim", "datasets"]
 # [viz]
 from . import viz  # noqa: E402, F401, I001
 _ops_all = [*_ops_all, "viz"]
