@@ -86,6 +86,8 @@ class Dual(ArrayOps, Node):
     _kind = "forward"
 
     def __init__(self, primal, tangent=None):
+        if primal is None:
+            raise TypeError("Dual: primal must be a number, numpy array, Tensor or Dual; got None")
         primal = _part(primal, "primal")
         tangent = _part(tangent, "tangent")
         if tangent is not None:
