@@ -13,7 +13,22 @@ compiled               reference                        what
 
 ``MICROGRADX_BACKEND=python`` selects the references; the default,
 ``compiled``, uses the extension and falls back to the references with one
-warning if the extension was not built.
+warning if the extension was not built.  The compiled backend is used only
+when all three modules import.
+
+When it is selected, the compiled Scalar is wired in here: it is registered
+as a node type for :func:`microgradx.dispatch.apply` (so ``mgx.exp(s)`` and
+Duals over Scalars work) and its C "is eager recording on?" flag is handed to
+:mod:`microgradx.state`, which keeps it in step with ``no_grad()`` and the
+transforms.
+
+Examples
+--------
+>>> from microgradx import _backend
+>>> _backend.NAME in ("compiled", "python")
+True
+>>> _backend.scalar_class().__name__
+'Scalar'
 """
 
 from __future__ import annotations
@@ -21,8 +36,10 @@ from __future__ import annotations
 import os
 import warnings
 
+from . import dispatch as _dispatch
 from . import engine as _engine_reference
 from . import kernels as _kernels_reference
+from . import state as _state
 
 _requested = os.environ.get("MICROGRADX_BACKEND", "compiled").strip().lower() or "compiled"
 if _requested not in ("compiled", "python"):
@@ -53,10 +70,18 @@ if _requested == "compiled":
         engine = _engine_compiled
         kernels = _kernels_compiled
         _compiled_scalar = _scalar_compiled
+        _dispatch.register_node_type(_scalar_compiled.Scalar)
+        _state._register_compiled_eager_flag(_scalar_compiled.set_eager_enabled)
 
 
-def scalar_class():
-    """The Scalar class of the active backend."""
+def scalar_class() -> type:
+    """The Scalar class of the active backend (compiled, or :class:`microgradx.scalar.Scalar`).
+
+    Examples
+    --------
+    >>> scalar_class()(2.0).data
+    2.0
+    """
     if _compiled_scalar is not None:
         return _compiled_scalar.Scalar
     from .scalar import Scalar

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from . import _backend
 from . import rules as R
 from .dispatch import Node, node_types
@@ -68,7 +70,7 @@ class Scalar(Node):
     0.786448
     """
 
-    __slots__ = ("data", "grad", "label", "_prim", "_parents", "_saved", "_mark", "_cot", "__weakref__")
+    __slots__ = ("data", "grad", "_label", "_prim", "_parents", "_saved", "_mark", "_cot", "__weakref__")
     _kind = "scalar"
     _level = 0
     _params = _NO_PARAMS
@@ -90,7 +92,7 @@ class Scalar(Node):
         s = cls.__new__(cls)
         s.data = value
         s.grad = 0.0
-        s.label = ""
+        s._label = ""
         s._prim = prim
         s._parents = parents
         s._saved = saved
@@ -106,6 +108,8 @@ class Scalar(Node):
         values = []
         parents = []
         for a in args:
+            if isinstance(a, np.generic) or type(a) is np.ndarray and a.ndim == 0 and a.dtype.kind in "biuf":
+                a = a.item()  # a numpy number (e.g. where's condition) is a number
             if isinstance(a, Scalar):
                 values.append(a.data)
                 parents.append(a if record else None)
@@ -134,6 +138,22 @@ class Scalar(Node):
 
     def _inner(self):
         return self.data
+
+    @property
+    def label(self) -> str:
+        """A name shown in graph pictures and the narrator ('' by default).
+
+        >>> Scalar(1.0, label="x").label
+        'x'
+        """
+        return self._label
+
+    @label.setter
+    def label(self, value: str) -> None:
+        # a str only: a node then never takes part in a reference cycle (see the compiled twin)
+        if not isinstance(value, str):
+            raise TypeError(f"label must be a str; got {type(value).__name__}")
+        self._label = str(value)
 
     # -- micrograd's operators ------------------------------------------------------------
     def __add__(self, other):
