@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import microgradx as mgx
 from microgradx import nn, optim
@@ -231,3 +233,30 @@ def test_bad_parameter_lists():
         optim.SGD([mgx.Tensor([1, 2])], lr=0.1)
     with pytest.raises(TypeError, match="iterable"):
         optim.SGD(3, lr=0.1)
+
+
+@settings(max_examples=40)
+@given(
+    lr=st.floats(0.0, 2.0),
+    momentum=st.floats(0.0, 1.0),
+    weight_decay=st.floats(0.0, 0.5),
+    beta1=st.floats(0.0, 0.99),
+    beta2=st.floats(0.0, 0.9999),
+    grads=st.lists(st.lists(st.floats(-10, 10), min_size=3, max_size=3), min_size=1, max_size=4),
+)
+def test_random_hyper_parameters_match_the_rules(lr, momentum, weight_decay, beta1, beta2, grads):
+    grads = [np.array(g) for g in grads]
+
+    def run(make):
+        p = mgx.Tensor(START.copy())
+        opt = make([p])
+        for g in grads:
+            p.grad = g.copy()
+            opt.step()
+        return p.data
+
+    np.testing.assert_allclose(run(lambda ps: optim.SGD(ps, lr, momentum, weight_decay)),
+                               _sgd_by_hand(START, grads, lr, momentum, weight_decay), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(run(lambda ps: optim.Adam(ps, lr, (beta1, beta2), 1e-8, weight_decay)),
+                               _adam_by_hand(START, grads, lr, beta1, beta2, 1e-8, weight_decay),
+                               rtol=1e-12, atol=1e-12)
