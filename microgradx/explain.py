@@ -70,7 +70,7 @@ def _num(v) -> str:
     a = np.asarray(v)
     if a.ndim == 0:
         return f"{float(a):.6g}"
-    if a.size <= 8:
+    if a.size <= 6:
         text = np.array2string(a, separator=", ", formatter={"float_kind": lambda x: f"{x:.4g}"})
         return " ".join(text.split())
     return f"<array shape {a.shape}>"

@@ -196,12 +196,25 @@ def _run(*args, cwd):
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_module_entry_point_refuses_code(tmp_path):
+def test_command_line_refuses_code_and_runs_nothing(tmp_path):
     marker = tmp_path / "pwned"
-    for text in [f"__import__('os').system('touch {marker}')",
-                 f"open('{marker}', 'w')",
-                 f"exec(\"open('{marker}','w')\")"]:
-        done = _run("-m", "microgradx.expression", text, "--at", "x=1", cwd=tmp_path)
-        assert done.returncode != 0
-        assert done.stderr.strip().count("\n") == 0 and "error:" in done.stderr
+    for entry, text in [(["-m", "microgradx", "graph"], f"__import__('os').system('touch {marker}')"),
+                        (["-m", "microgradx", "graph"], f"exec(\"open('{marker}','w')\")"),
+                        (["-m", "microgradx", "graph"], f"(lambda: __import__('os').system('touch {marker}'))()"),
+                        (["-m", "microgradx.expression"], f"open('{marker}', 'w')")]:
+        done = _run(*entry, text, "--at", "x=1", cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert done.stdout == ""
+        assert done.stderr.count("\n") == 1 and done.stderr.startswith("microgradx graph: error: ")
         assert not marker.exists()
+    done = _run("-m", "microgradx", "graph", "__import__('os').system('id')", cwd=tmp_path)
+    assert done.returncode == 2 and "attribute access (.system)" in done.stderr and "uid=" not in done.stdout
+
+
+def test_command_line_draws(tmp_path):
+    done = _run("-m", "microgradx", "graph", "tanh(x*w + b)", "--at", "x=2,w=-3,b=6.88", "-o", "graph.svg",
+                "--explain", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("wrote graph.svg: Graph(6 values, 3 operations")
+    assert "d(tanh x)/dx = 1 - tanh(x)^2" in done.stdout and "dout/dx = -1.50292" in done.stdout
+    ET.parse(tmp_path / "graph.svg")
