@@ -1,0 +1,69 @@
+"""Sphinx configuration for the microgradx docs.
+
+Build: ``sphinx-build -W --keep-going docs docs/_build/html`` (``.ci/after-tests`` does this in CI).
+The tutorials in ``tutorials/`` (MyST text notebooks; ``docs/tutorials`` is a link to them) are
+executed by myst-nb during the build, so their outputs and figures are always current.
+Nothing is downloaded at build time.
+"""
+
+import os
+
+import microgradx
+
+project = "microgradx"
+author = "microgradx developers"
+copyright = "2026, microgradx developers"  # noqa: A001
+release = microgradx.__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.doctest",
+    "sphinx.ext.mathjax",
+    "myst_nb",
+]
+
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "tutorials/README.md", "Thumbs.db", ".DS_Store"]
+templates_path: list[str] = []
+
+# -- autodoc / napoleon: numpy-style docstrings -------------------------------------------------------
+autodoc_member_order = "bysource"
+autodoc_typehints = "signature"
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+napoleon_use_ivar = True  # "Attributes" sections as fields, so they never clash with autodoc's members
+napoleon_use_rtype = False
+# Type fields like "array of shape (n,)" become cross-references; "shape" then matches both Tensor.shape and
+# Dual.shape, and Sphinx warns that the target is ambiguous.  Those (and only those: nitpicky is off, so
+# missing targets are not reported) are harmless, so the python-domain reference warnings are silenced.
+suppress_warnings = ["ref.python"]
+
+# -- doctest builder ------------------------------------------------------------------------------------
+# Docstring examples are run by pytest (--doctest-modules); the doctest builder runs the examples written
+# in the pages themselves (``.. doctest::`` blocks), so plain ">>>" blocks from docstrings are not re-run.
+doctest_test_doctest_blocks = ""
+doctest_global_setup = """
+import numpy as np
+import microgradx as mgx
+"""
+
+# -- myst-nb: execute the tutorials ---------------------------------------------------------------------
+nb_execution_mode = os.environ.get("MICROGRADX_NB_EXECUTION", "force")
+nb_execution_timeout = 300
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 3
+
+# -- HTML -----------------------------------------------------------------------------------------------
+html_theme = "alabaster"
+html_title = f"microgradx {release}"
+html_static_path = ["_static"]
+html_theme_options = {
+    "description": "automatic differentiation you can read",
+    "fixed_sidebar": True,
+    "page_width": "1100px",
+    "sidebar_width": "230px",
+}
