@@ -72,11 +72,11 @@ from .tensor import Tensor
 __all__ = [
     "Module", "Neuron", "Layer", "MLP",
     "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid", "TensorMLP",
-    "relu", "tanh", "sigmoid",
     "mse_loss", "cross_entropy",
     "functional_call", "value_and_grad",
 ]
 
+# MLX's nn has the activations as functions too; they are mgx.relu, mgx.tanh and mgx.sigmoid.
 relu = ops.relu
 tanh = ops.tanh
 sigmoid = ops.sigmoid
@@ -547,7 +547,8 @@ class Linear(Module):
     bias : bool, default True
         Add a learned bias.
     dtype : numpy dtype, default float64
-        dtype of the parameters (float32 or float64).
+        dtype of the parameters (float32 or float64).  numpy's promotion
+        rules apply: feed float32 inputs to a float32 layer to stay in float32.
     seed : None, int or numpy.random.Generator, keyword-only
         Weight and bias start uniform in ``[-k, k]`` with ``k = 1/sqrt(in_features)``
         (PyTorch's and MLX's default).
@@ -615,7 +616,12 @@ class ReLU(Module):
     """
 
     def forward(self, x):
-        """``mgx.relu(x)``."""
+        """``mgx.relu(x)``.
+
+        >>> from microgradx import nn
+        >>> nn.ReLU().forward(-1.0)
+        Tensor(0.)
+        """
         return ops.relu(x)
 
 
@@ -629,7 +635,12 @@ class Tanh(Module):
     """
 
     def forward(self, x):
-        """``mgx.tanh(x)``."""
+        """``mgx.tanh(x)``.
+
+        >>> from microgradx import nn
+        >>> nn.Tanh().forward(0.0)
+        Tensor(0.)
+        """
         return ops.tanh(x)
 
 
@@ -643,7 +654,12 @@ class Sigmoid(Module):
     """
 
     def forward(self, x):
-        """``mgx.sigmoid(x)``."""
+        """``mgx.sigmoid(x)``.
+
+        >>> from microgradx import nn
+        >>> nn.Sigmoid().forward(0.0)
+        Tensor(0.5)
+        """
         return ops.sigmoid(x)
 
 
@@ -668,7 +684,12 @@ class Sequential(Module):
         self.layers = list(layers)
 
     def forward(self, x):
-        """Feed ``x`` through every layer in order."""
+        """Feed ``x`` through every layer in order.
+
+        >>> from microgradx import nn
+        >>> nn.Sequential(lambda v: v * 2, lambda v: v + 1)(3.0)
+        7.0
+        """
         for layer in self.layers:
             x = layer(x)
         return x
@@ -725,7 +746,13 @@ class TensorMLP(Module):
         self.layers = [Linear(sizes[i], sizes[i + 1], dtype=dtype, seed=rng) for i in range(len(nouts))]
 
     def forward(self, x):
-        """Linear, activation, ..., Linear."""
+        """Linear, activation, ..., Linear.
+
+        >>> import microgradx as mgx
+        >>> from microgradx import nn
+        >>> nn.TensorMLP(3, [5, 2], seed=0)(mgx.ones((4, 3))).shape
+        (4, 2)
+        """
         act = _ACTIVATIONS[self.activation] if isinstance(self.activation, str) else self.activation
         for layer in self.layers[:-1]:
             x = act(layer(x))
