@@ -299,7 +299,7 @@ def tanh(a):
 
 
 def sigmoid(a):
-    """Logistic sigmoid 1 / (1 + e**-a), stable for large |a|.
+    """Logistic sigmoid 1 / (1 + e**-a), stable for large ``|a|``.
 
     >>> sigmoid(array([0.0]))
     Tensor([0.5])
