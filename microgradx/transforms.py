@@ -374,36 +374,12 @@ def _value_and_grad(fun, argnums, argnames, fname: str, scalar_only: bool):
                 out = fun(*args, **kwargs)
             finally:
                 tracing.restore()
-        # (6) what fun returned, (7) loss and aux
-        if scalar_only:
-            if not _is_array(out):
-                raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
-                                 f"be a scalar array; but {_type_name(out)} was returned.")
-        elif not _is_array(out):
-            if not isinstance(out, tuple):
-                raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
-                                 "be either a scalar array or a tuple with the first value being a scalar array "
-                                 f"(Union[array, tuple[array, Any, ...]]); but {_type_name(out)} was returned.")
-            if not out:
-                raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
-                                 "be either a scalar array or a non-empty tuple. The first value should be a scalar "
-                                 "array and the rest can be anything. Instead, we got an empty tuple.")
-            if not _is_array(out[0]):
-                raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
-                                 "be either a scalar array or a tuple with the first value being a scalar array "
-                                 "(Union[array, tuple[array, Any, ...]]); but it was a tuple with the first value "
-                                 f"being of type {_type_name(out[0])} .")
-        loss = out if _is_array(out) else out[0]
-        n_arrays = 1 if _is_array(out) else _count_arrays(out)
-        # (8) the backward pass from a scalar loss
-        if loss.shape != ():
-            hint = _SCALAR_HINT if n_arrays == 1 and loss.size == 1 else ""
-            raise ValueError(f"[vjp] Output shape {_shape_text(loss.shape)} does not match cotangent shape ().{hint}")
+        # (6) what fun returned, (7) the loss, (8) the backward pass from it
+        loss = _loss(out, tag, scalar_only)
         try:
             _sweep(loss, np.ones((), dtype=_float_dtype(loss)), level)
-            cots = _take_cotangents(tracing.tracers)
         finally:
-            _take_cotangents(tracing.tracers)
+            cots = _take_cotangents(tracing.tracers)
         # (9) gradient trees shaped like the arguments after the call
         grads = [_like_input(c, o) for c, o in zip(cots, tracing.originals)]
         positional = [tracing.gradient_tree(args[i], (i,), grads) for i in nums]
@@ -417,6 +393,34 @@ def _value_and_grad(fun, argnums, argnames, fname: str, scalar_only: bool):
     return wrapped
 
 
+def _loss(out, tag: str, scalar_only: bool):
+    """The scalar loss in what ``fun`` returned, with MLX's checks and messages (G9-G13), in MLX's order."""
+    if scalar_only:
+        if not _is_array(out):
+            raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
+                             f"be a scalar array; but {_type_name(out)} was returned.")
+    elif not _is_array(out):
+        if not isinstance(out, tuple):
+            raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
+                             "be either a scalar array or a tuple with the first value being a scalar array "
+                             f"(Union[array, tuple[array, Any, ...]]); but {_type_name(out)} was returned.")
+        if not out:
+            raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
+                             "be either a scalar array or a non-empty tuple. The first value should be a scalar "
+                             "array and the rest can be anything. Instead, we got an empty tuple.")
+        if not _is_array(out[0]):
+            raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
+                             "be either a scalar array or a tuple with the first value being a scalar array "
+                             "(Union[array, tuple[array, Any, ...]]); but it was a tuple with the first value "
+                             f"being of type {_type_name(out[0])} .")
+    loss = out if _is_array(out) else out[0]
+    if loss.shape != ():  # MLX's check: its vjp compares the loss with a () cotangent
+        alone = _is_array(out) or _count_arrays(out) == 1
+        hint = _SCALAR_HINT if alone and loss.size == 1 else ""
+        raise ValueError(f"[vjp] Output shape {_shape_text(loss.shape)} does not match cotangent shape ().{hint}")
+    return loss
+
+
 def _count_arrays(tree) -> int:
     if is_node(tree):
         return sum(_count_arrays(c) for c in (tree.values() if isinstance(tree, dict) else tree))
@@ -425,15 +429,16 @@ def _count_arrays(tree) -> int:
 
 def _value_tree(out, level):
     """value_and_grad's value: the loss (still differentiable by outer transforms) and aux through stop_gradient."""
-    first = [True]
+    seen_loss = False
 
     def walk(x):
+        nonlocal seen_loss
         if is_node(x):
             return rebuild(x, [walk(c) for c in (x.values() if isinstance(x, dict) else x)])
         if not _is_array(x):
             return x
-        if first[0]:
-            first[0] = False
+        if not seen_loss:  # the first array is the loss
+            seen_loss = True
             return _unwrap(x, level)
         return ops.stop_gradient(x)
 
@@ -565,9 +570,8 @@ def vjp(fun: Callable, primals: Sequence, cotangents: Sequence) -> tuple[list, l
     try:
         for o, c in pairs:  # one sweep per output; the tracers' cotangents add up
             _sweep(o, _cotangent_value(c, o), level)
-        cots = _take_cotangents(tracers)
     finally:
-        _take_cotangents(tracers)
+        cots = _take_cotangents(tracers)
     return [_unwrap(o, level) for o in outputs], [_like_input(c, p) for c, p in zip(cots, primals)]
 
 
@@ -718,9 +722,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
                 seed[e] = 1.0
                 try:
                     _sweep(o, seed.reshape(oshape), level)
-                    cots = _take_cotangents(tracers)
                 finally:
-                    _take_cotangents(tracers)
+                    cots = _take_cotangents(tracers)
                 for row, c, t in zip(rows, cots, tracers):
                     row.append(_zeros_like(t) if c is None else c)
             per_output.append([
