@@ -310,8 +310,9 @@ class Narration:
     # -- Jupyter ------------------------------------------------------------------------------
     def _repr_html_(self) -> str:
         e = html.escape
-        css = ("<style>.mgx-nar td,.mgx-nar th{padding:2px 8px;text-align:left;vertical-align:top;"
-               "border-bottom:1px solid #ddd}.mgx-nar code{white-space:nowrap}.mgx-fan{background:#fff3c4}"
+        css = ("<style>.mgx-nar{overflow-x:auto}.mgx-nar table{font-size:85%;border-collapse:collapse}"
+               ".mgx-nar td,.mgx-nar th{padding:2px 6px;text-align:left;vertical-align:top;"
+               "border-bottom:1px solid #ddd}.mgx-nar code{white-space:pre-wrap}.mgx-fan{background:#fff3c4}"
                ".mgx-step{border-top:2px solid #999}</style>")
         out = [css, '<div class="mgx-nar">']
         out.append(f"<p><b>Backward sweep of <code>{e(self.root)}</code></b>: {len(self.order)} values, "
