@@ -8,10 +8,18 @@ check the two against each other); what changes is where the work happens:
   this module's C copy of the rule table's scalar formulas -- and fills a new
   node's C fields (value, op code, parents, operand values).  No Python
   function of the rule table is called on the fast path.
-* **backward**: ``backward()`` runs entirely in C: an iterative topological
-  order (explicit stack, per-node epoch mark), then a reverse sweep that
-  accumulates each node's cotangent in a C double and finally adds it to
-  ``.grad``.  A million-node chain sorts, sweeps and frees without recursion.
+* **backward**: ``backward()`` runs entirely in C, in two passes over an
+  explicit stack (a C array): the first marks every node reachable from the
+  output with this sweep's epoch and counts its consumers; the second starts
+  at the output and releases a node once all its consumers have sent their
+  cotangents -- a reverse topological order (the consumer-count form of the
+  topological sort) -- applying the node's local derivatives and adding its
+  cotangent, accumulated in a C double, to ``.grad``.  A million-node chain
+  sweeps and frees without recursion.
+* **memory**: parents are held directly in two C fields (``_parents`` gives
+  them as a tuple); ``@cython.trashcan(True)`` makes freeing a deep chain
+  iterative.  Nodes never form reference cycles, so they are not tracked by
+  the cycle collector: reference counting frees every graph.
 
 Operations the C copy does not know (rule-table primitives such as
 ``where``) are still recorded: the node keeps the primitive and its saved
@@ -337,7 +345,8 @@ cdef class Scalar:
     # The fields the sweep reads come first (they share the object's first cache line).
     cdef Scalar p0, p1       # the operands' nodes, in operand order (None: a constant, or no operand)
     cdef size_t mark         # epoch visit mark of graph walks
-    cdef int op              # op code (OP_LEAF for a leaf)
+    cdef int consumers       # during a sweep: consumers whose cotangent is not yet sent
+    cdef short op            # op code (OP_LEAF for a leaf)
     cdef bint has_cot        # True while a sweep has a cotangent for this node
     cdef double cot          # that cotangent
     cdef public double data
@@ -808,22 +817,31 @@ cdef int _rule_vjp(Scalar node, double g) except -1:
     return 0
 
 
+cdef inline PyObject* _parent_of(PyObject* node, Py_ssize_t i) noexcept:
+    """Borrowed pointer to parent i of a node (may be None); i < _parent_count(node)."""
+    if (<Scalar>node).op == OP_RULE:
+        return _parent((<Scalar>node), i)
+    return <PyObject*>(<Scalar>node).p0 if i == 0 else <PyObject*>(<Scalar>node).p1
+
+
 cdef Py_ssize_t _topological_order(Scalar root, PyObject*** order_out) except -1:
     """Fill a malloc'ed array with the nodes reachable from root, parents first; return its length.
 
     The same depth-first walk as microgradx.engine.topological_order, with a
-    C array as the stack and the top frame updated in place.
+    C array as the stack and the top frame updated in place.  Nodes are
+    handled through borrowed pointers (no reference counting): the root keeps
+    every node alive, and nothing runs that could change the graph.
     """
     cdef size_t epoch = <size_t>_state.new_epoch()
-    cdef Py_ssize_t cap = 256, n = 0, depth = 0, scap = 256, count
+    cdef Py_ssize_t cap = 1024, n = 0, depth = 0, scap = 1024, count
     cdef PyObject** order = <PyObject**>malloc(cap * sizeof(PyObject*))
     cdef Frame* stack = <Frame*>malloc(scap * sizeof(Frame))
     cdef PyObject** grown_order
     cdef Frame* grown_stack
     cdef Frame* top
-    cdef Scalar node, p
+    cdef PyObject* node
     cdef PyObject* item
-    cdef bint descended
+    cdef PyObject* none = <PyObject*>None
     if order == NULL or stack == NULL:
         free(order)
         free(stack)
@@ -834,17 +852,13 @@ cdef Py_ssize_t _topological_order(Scalar root, PyObject*** order_out) except -1
     depth = 1
     while depth:
         top = &stack[depth - 1]
-        node = <Scalar>top.node
-        count = _parent_count(node)
-        descended = False
+        node = top.node
+        count = _parent_count(<Scalar>node)
         while top.next < count:
-            item = _parent(node, top.next)
+            item = _parent_of(node, top.next)
             top.next += 1
-            if item == <PyObject*>None:
-                continue
-            p = <Scalar>item
-            if p.mark != epoch:
-                p.mark = epoch
+            if item != none and (<Scalar>item).mark != epoch:
+                (<Scalar>item).mark = epoch
                 if depth == scap:
                     grown_stack = <Frame*>realloc(stack, 2 * scap * sizeof(Frame))
                     if grown_stack == NULL:
@@ -856,9 +870,8 @@ cdef Py_ssize_t _topological_order(Scalar root, PyObject*** order_out) except -1
                 stack[depth].node = item
                 stack[depth].next = 0
                 depth += 1
-                descended = True
                 break
-        if not descended:  # all parents done
+        else:  # all parents done
             depth -= 1
             if n == cap:
                 grown_order = <PyObject**>realloc(order, 2 * cap * sizeof(PyObject*))
@@ -868,55 +881,211 @@ cdef Py_ssize_t _topological_order(Scalar root, PyObject*** order_out) except -1
                     raise MemoryError()
                 order = grown_order
                 cap *= 2
-            order[n] = <PyObject*>node
+            order[n] = node
             n += 1
     free(stack)
     order_out[0] = order
     return n
 
 
+cdef int _reserve(PyObject*** stack, Py_ssize_t* cap, Py_ssize_t needed) except -1:
+    """Grow the malloc'ed stack to hold at least ``needed`` entries."""
+    cdef PyObject** grown
+    cdef Py_ssize_t size = cap[0]
+    while size < needed:
+        size *= 2
+    if size != cap[0]:
+        grown = <PyObject**>realloc(stack[0], size * sizeof(PyObject*))
+        if grown == NULL:
+            raise MemoryError()
+        stack[0] = grown
+        cap[0] = size
+    return 0
+
+
+cdef inline int _push(PyObject*** stack, Py_ssize_t* depth, Py_ssize_t* cap, PyObject* item) except -1:
+    if depth[0] == cap[0]:
+        _reserve(stack, cap, depth[0] + 1)
+    stack[0][depth[0]] = item
+    depth[0] += 1
+    return 0
+
+
+cdef inline void _count_edge(PyObject* p, size_t epoch, PyObject** stack, Py_ssize_t* depth) noexcept:
+    """One edge into parent p: first visit marks it, counts 1 and pushes it; later visits count."""
+    if (<Scalar>p).mark != epoch:
+        (<Scalar>p).mark = epoch
+        (<Scalar>p).consumers = 1
+        stack[depth[0]] = p
+        depth[0] += 1
+    else:
+        (<Scalar>p).consumers += 1
+
+
+cdef int _count_consumers(Scalar root, PyObject*** stack, Py_ssize_t* cap) except -1:
+    """Pass 1: mark every node reachable from root and count its consumers (edges into it)."""
+    cdef size_t epoch = <size_t>_state.new_epoch()
+    cdef Py_ssize_t depth = 0, i
+    cdef PyObject* node
+    cdef PyObject* item
+    cdef PyObject* none = <PyObject*>None
+    cdef int op
+    root.mark = epoch
+    root.consumers = 0
+    stack[0][0] = <PyObject*>root
+    depth = 1
+    while depth:
+        depth -= 1
+        node = stack[0][depth]
+        op = (<Scalar>node).op
+        if op == OP_LEAF:
+            continue
+        if op == OP_RULE:  # any number of parents
+            for i in range(_parent_count(<Scalar>node)):
+                item = _parent_of(node, i)
+                if item != none:
+                    _reserve(stack, cap, depth + 1)
+                    _count_edge(item, epoch, stack[0], &depth)
+            continue
+        if depth + 2 > cap[0]:  # room for both parents
+            _reserve(stack, cap, depth + 2)
+        item = <PyObject*>(<Scalar>node).p0
+        if item != none:
+            _count_edge(item, epoch, stack[0], &depth)
+        item = <PyObject*>(<Scalar>node).p1
+        if item != none:
+            _count_edge(item, epoch, stack[0], &depth)
+    return 0
+
+
+cdef void _clear_cotangents(Scalar root) noexcept:
+    """After an exception: a fresh walk that drops every cotangent left in the graph."""
+    cdef size_t epoch
+    cdef Py_ssize_t depth = 0, cap = 1024, i
+    cdef PyObject** stack = <PyObject**>malloc(cap * sizeof(PyObject*))
+    cdef PyObject** grown
+    cdef PyObject* node
+    cdef PyObject* item
+    if stack == NULL:
+        return
+    try:
+        epoch = <size_t>_state.new_epoch()
+    except BaseException:
+        free(stack)
+        return
+    root.mark = epoch
+    stack[0] = <PyObject*>root
+    depth = 1
+    while depth:
+        depth -= 1
+        node = stack[depth]
+        (<Scalar>node).has_cot = 0
+        for i in range(_parent_count(<Scalar>node)):
+            item = _parent_of(node, i)
+            if item != <PyObject*>None and (<Scalar>item).mark != epoch:
+                (<Scalar>item).mark = epoch
+                if depth == cap:
+                    grown = <PyObject**>realloc(stack, 2 * cap * sizeof(PyObject*))
+                    if grown == NULL:
+                        break
+                    stack = grown
+                    cap *= 2
+                stack[depth] = item
+                depth += 1
+    free(stack)
+
+
 cdef int _backward(Scalar root, double seed) except -1:
-    """The eager sweep: topological order, then cotangents in reverse order, then ``.grad += cot``."""
-    cdef PyObject** order = NULL
-    cdef Py_ssize_t n = _topological_order(root, &order)
-    cdef Py_ssize_t k
-    cdef Scalar node
+    """The eager sweep, in two passes over C arrays.
+
+    1. count each node's consumers (an explicit stack, per-node epoch mark);
+    2. start from the root and release a node once all its consumers have sent
+       their cotangent -- a reverse topological order -- applying its local
+       derivatives (the C copy of the rule table) and adding its cotangent
+       to ``.grad``.
+
+    The order differs from the depth-first order of microgradx.engine only
+    in which of several ready nodes goes first; sums of cotangents may
+    therefore differ in the last bit.
+    """
+    cdef Py_ssize_t cap = 1024, depth = 0, i, count
+    cdef PyObject** stack = <PyObject**>malloc(cap * sizeof(PyObject*))
+    cdef PyObject* node
+    cdef PyObject* item
+    cdef PyObject* none = <PyObject*>None
+    cdef PyObject* p0
+    cdef PyObject* p1
     cdef double g, d0, d1
     cdef int op
-    _add_cot(root, seed)  # as the reference engine does: a cotangent already there is added to
+    if stack == NULL:
+        raise MemoryError()
     try:
-        for k in range(n - 1, -1, -1):
-            node = <Scalar>order[k]
-            if not node.has_cot:
-                continue
-            g = node.cot
-            op = node.op
+        _count_consumers(root, &stack, &cap)
+        _add_cot(root, seed)  # as the reference engine does: a cotangent already there is added to
+        stack[0] = <PyObject*>root
+        depth = 1
+        while depth:
+            depth -= 1
+            node = stack[depth]
+            op = (<Scalar>node).op
             if op == OP_LEAF:
-                pass
-            elif op < OP_NEG:  # binary
-                _local2(op, node.s0, node.s1, node.data, &d0, &d1)
-                if node.p0 is not None:
-                    _add_cot(node.p0, g * d0)
-                if node.p1 is not None:
-                    _add_cot(node.p1, g * d1)
-            elif op < OP_RULE:  # unary
-                if node.p0 is not None:
-                    _add_cot(node.p0, g * _local1(op, node.s0, node.data))
-            else:
-                _rule_vjp(node, g)
-            node.has_cot = 0
-            node.grad += g
+                if (<Scalar>node).has_cot:
+                    (<Scalar>node).has_cot = 0
+                    (<Scalar>node).grad += (<Scalar>node).cot
+                continue
+            if op == OP_RULE:
+                if (<Scalar>node).has_cot:
+                    g = (<Scalar>node).cot
+                    _rule_vjp(<Scalar>node, g)
+                    (<Scalar>node).has_cot = 0
+                    (<Scalar>node).grad += g
+                count = _parent_count(<Scalar>node)
+                for i in range(count):
+                    item = _parent_of(node, i)
+                    if item != none:
+                        (<Scalar>item).consumers -= 1
+                        if (<Scalar>item).consumers == 0:
+                            _push(&stack, &depth, &cap, item)
+                continue
+            # a C op: one or two parents
+            p0 = <PyObject*>(<Scalar>node).p0
+            p1 = <PyObject*>(<Scalar>node).p1
+            if (<Scalar>node).has_cot:
+                g = (<Scalar>node).cot
+                if op < OP_NEG:  # binary
+                    _local2(op, (<Scalar>node).s0, (<Scalar>node).s1, (<Scalar>node).data, &d0, &d1)
+                    if p0 != none:
+                        _add_cot(<Scalar>p0, g * d0)
+                    if p1 != none:
+                        _add_cot(<Scalar>p1, g * d1)
+                elif p0 != none:
+                    _add_cot(<Scalar>p0, g * _local1(op, (<Scalar>node).s0, (<Scalar>node).data))
+                (<Scalar>node).has_cot = 0
+                (<Scalar>node).grad += g
+            # release the parents whose consumers are all done (ready stack: depth < cap here)
+            if p0 != none:
+                (<Scalar>p0).consumers -= 1
+                if (<Scalar>p0).consumers == 0:
+                    stack[depth] = p0
+                    depth += 1
+            if p1 != none:
+                (<Scalar>p1).consumers -= 1
+                if (<Scalar>p1).consumers == 0:
+                    _push(&stack, &depth, &cap, p1)
     except BaseException:
-        for k in range(n):  # leave no half-accumulated cotangents behind
-            (<Scalar>order[k]).has_cot = 0
+        _clear_cotangents(root)  # leave no half-accumulated cotangents behind
         raise
     finally:
-        free(order)
+        free(stack)
     return 0
 
 
 def topological_order(root):
-    """Nodes reachable from compiled Scalar ``root``, parents first (the C walk ``backward()`` uses).
+    """Nodes reachable from compiled Scalar ``root``, parents first, in C.
+
+    The same depth-first order as :func:`microgradx.engine.topological_order`
+    (for pictures, the narrator and tests; ``backward()`` itself releases
+    nodes by consumer counts and needs no list).
 
     Examples
     --------

@@ -370,3 +370,15 @@ def test_active_backend_class():
         assert mgx.Scalar is CScalar
     else:
         assert mgx.Scalar is RefScalar
+
+
+def test_compiled_topological_order_matches_the_reference_engine():
+    ext = pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built")
+    from microgradx import engine
+
+    a, b = ext.Scalar(1.0), ext.Scalar(2.0)
+    c = a * b
+    d = (c + a).tanh() * c + b.exp()
+    assert [id(n) for n in ext.topological_order(d)] == [id(n) for n in engine.topological_order(d)]
+    with pytest.raises(TypeError, match="root must be a compiled Scalar; got float"):
+        ext.topological_order(1.0)
