@@ -101,7 +101,11 @@ class Scalar(Node):
         return s
 
     def _apply(self, prim, args, params):
-        """Run ``prim`` on Scalars and numbers (the scalar engine's part of :func:`~microgradx.dispatch.apply`)."""
+        """Run ``prim`` on Scalars and numbers (the scalar engine's part of :func:`~microgradx.dispatch.apply`).
+
+        >>> Scalar(0.0)._apply(R.EXP, (Scalar(0.0),), {}).data
+        1.0
+        """
         if prim.vjp is not None and prim.partials is None and prim is not R.WHERE:
             raise TypeError(f"Scalar supports elementwise operations only; {prim.name} needs a Tensor")
         record = eager_enabled() and prim.vjp is not None
@@ -196,39 +200,75 @@ class Scalar(Node):
         return self._binop(R.ABS, self)
 
     def exp(self):
-        """e ** self."""
+        """e ** self.
+
+        >>> Scalar(0.0).exp().data
+        1.0
+        """
         return self._binop(R.EXP, self)
 
     def log(self):
-        """Natural log (``-inf`` at 0, ``nan`` below)."""
+        """Natural log (``-inf`` at 0, ``nan`` below).
+
+        >>> Scalar(1.0).log().data, Scalar(0.0).log().data
+        (0.0, -inf)
+        """
         return self._binop(R.LOG, self)
 
     def tanh(self):
-        """Hyperbolic tangent."""
+        """Hyperbolic tangent.
+
+        >>> Scalar(0.0).tanh().data
+        0.0
+        """
         return self._binop(R.TANH, self)
 
     def relu(self):
-        """max(self, 0)."""
+        """max(self, 0).
+
+        >>> Scalar(-2.0).relu().data, Scalar(3.0).relu().data
+        (0.0, 3.0)
+        """
         return self._binop(R.RELU, self)
 
     def sigmoid(self):
-        """1 / (1 + e ** -self)."""
+        """1 / (1 + e ** -self), without overflow.
+
+        >>> Scalar(0.0).sigmoid().data
+        0.5
+        """
         return self._binop(R.SIGMOID, self)
 
     def sin(self):
-        """Sine."""
+        """Sine.
+
+        >>> Scalar(0.0).sin().data
+        0.0
+        """
         return self._binop(R.SIN, self)
 
     def cos(self):
-        """Cosine."""
+        """Cosine.
+
+        >>> Scalar(0.0).cos().data
+        1.0
+        """
         return self._binop(R.COS, self)
 
     def sqrt(self):
-        """Square root."""
+        """Square root (``nan`` below 0).
+
+        >>> Scalar(9.0).sqrt().data
+        3.0
+        """
         return self._binop(R.SQRT, self)
 
     def abs(self):
-        """Absolute value."""
+        """Absolute value.
+
+        >>> Scalar(-2.5).abs().data
+        2.5
+        """
         return self._binop(R.ABS, self)
 
     # -- comparisons compare values ---------------------------------------------------------

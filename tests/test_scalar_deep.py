@@ -5,10 +5,12 @@ Both Scalar classes.  The million-node case lives in ``bench/bench_scalar.py``.
 
 import gc
 import math
+import sys
 import weakref
 
 import pytest
 
+from microgradx import engine
 from microgradx.scalar import Scalar as RefScalar
 
 DEPTH = 100_000
@@ -39,6 +41,10 @@ def test_deep_chain_backward_and_free(S, no_cycle_collector):
     for i in range(DEPTH):  # alternate a binary op with a constant and a unary op
         y = y * 1.00001 if i % 2 else (y + 0.1).tanh()
     last = weakref.ref(y)
+    walk = engine.topological_order if S is RefScalar else sys.modules[type(y).__module__].topological_order
+    order = walk(y)  # the depth-first walk (explicit stack) on the whole chain
+    assert len(order) == 1 + DEPTH // 2 * 3 and order[0] is x and order[-1] is y
+    del order
     y.backward()  # iterative: no RecursionError, no C stack overflow
     assert x.grad != 0.0 and math.isfinite(x.grad)
     assert y.grad == 1.0
