@@ -19,6 +19,12 @@ the median over rounds of (transform time) / (plain evaluation time) of the
 numpy.
 
 Run:  python bench/bench_transforms.py [--repeat 30] [--dtype float32|float64|both]
+
+Timings on a busy machine are noisy; for F1 a load-independent check is the
+instruction count (run each line with --repeat 1 and 11; the difference is 10 calls)::
+
+    valgrind --tool=callgrind python bench/bench_transforms.py --just f1-eval --dtype float64 --repeat 11
+    valgrind --tool=callgrind python bench/bench_transforms.py --just f1-jvp --dtype float64 --repeat 11
 """
 
 from __future__ import annotations
@@ -246,8 +252,18 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=30, help="timed calls per figure (median reported)")
     parser.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
+    parser.add_argument("--just", choices=["f1-eval", "f1-jvp"],
+                        help="only run microgradx's F1 evaluation or jvp --repeat times, untimed (for instruction "
+                             "counts under valgrind --tool=callgrind, which do not depend on the machine's load)")
     args = parser.parse_args(argv)
     dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
+    if args.just:
+        x = np.random.default_rng(1).uniform(-2, 2, 100_000).astype(dtypes[0])
+        f = lambda v: mgx.sum(mgx.sin(v) * mgx.exp(v))  # noqa: E731
+        xt, tt = mgx.array(x), mgx.array(np.ones_like(x))
+        for _ in range(args.repeat):
+            f(xt) if args.just == "f1-eval" else mgx.jvp(f, [xt], [tt])
+        return
     print(f"microgradx {mgx.__version__}, backend {mgx.backend()}; median of {args.repeat} calls")
     for dtype in dtypes:
         params, x, y = mlp_data(np.dtype(dtype))
