@@ -84,6 +84,16 @@ def _check_limit(max_nodes) -> int:
 def value_of(node):
     """The plain value held by a node: a float for a Scalar, an ndarray for a Tensor.
 
+    Parameters
+    ----------
+    node : Scalar or Tensor
+        Any node of the graph; inside a transform a Tensor's value may be a
+        node of an outer level, which is unwrapped.
+
+    Returns
+    -------
+    float or ndarray
+
     Examples
     --------
     >>> import microgradx as mgx
@@ -105,6 +115,16 @@ def topological_order(root) -> list:
     :func:`microgradx.engine.topological_order`, so the order is the one the
     backward sweep uses; it only *reads* the graph (visited nodes are kept in
     a dict instead of being marked).
+
+    Parameters
+    ----------
+    root : Scalar or Tensor
+        Where the walk starts.
+
+    Returns
+    -------
+    list
+        Parents before children; ``root`` is last.
 
     Examples
     --------
@@ -152,6 +172,19 @@ def _nearest(root, limit: int) -> tuple[set, int]:
 
 def format_value(v, width: int = 28, dtype: bool = True) -> str:
     """A short text for a float or an array: the numbers when few, else shape and dtype.
+
+    Parameters
+    ----------
+    v : float, ndarray or None
+        The value (``None``: a Tensor gradient not computed yet).
+    width : int
+        Longest text for the numbers of a small array before falling back to the shape.
+    dtype : bool
+        Name the dtype after the shape.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -481,9 +514,13 @@ def _builtin_svg(boxes, edges, note: str, rankdir: str) -> str:
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555555"/></marker></defs>',
         '<rect width="100%" height="100%" fill="white"/>',
     ]
+    seen_pairs: dict[tuple[str, str], int] = {}
     for a, b, tag in edges:
         (ax, ay), (aw, ah) = xy[a], size[a]
         (bx, by), (bw, bh) = xy[b], size[b]
+        k = seen_pairs[(a, b)] = seen_pairs.get((a, b), -1) + 1  # x * x: two arrows, drawn apart
+        shift = 5.0 * k
+        ax, ay, bx, by = (ax, ay + shift, bx, by + shift) if horizontal else (ax + shift, ay, bx + shift, by)
         if horizontal:
             x1, y1, x2, y2 = ax + aw, ay + ah / 2, bx, by + bh / 2
             mid = (x1 + x2) / 2
@@ -606,12 +643,22 @@ class Graph:
 
     @property
     def truncated(self) -> bool:
-        """True when only part of the graph is drawn."""
+        """True when only part of the graph is drawn.
+
+        >>> import microgradx as mgx
+        >>> draw(mgx.Scalar(1.0).exp().exp(), max_nodes=2).truncated
+        True
+        """
         return self.total_nodes > self.num_nodes
 
     @property
     def svg(self) -> str:
-        """The picture as SVG text."""
+        """The picture as SVG text (rendered on first use, then kept).
+
+        >>> import microgradx as mgx
+        >>> draw(mgx.Scalar(1.0).exp(), engine="builtin").svg.startswith("<svg")
+        True
+        """
         if self._svg is None:
             if self.engine == "dot":
                 self._svg = _svg_with_dot(self.dot)
