@@ -35,10 +35,13 @@ array([1.        , 0.41997434])
 """
 
 cimport cython
+cimport numpy as cnp
 from cython cimport floating
 from libc.math cimport exp, expf, fabs, fabsf, log, logf, tanh, tanhf
 
 import numpy as np
+
+cnp.import_array()
 
 from microgradx import kernels as _reference
 
@@ -46,10 +49,6 @@ __all__ = ["forward", "backward", "accumulate", "FORWARD", "BACKWARD"]
 
 FORWARD = _reference.FORWARD  # the kernel names, and the numpy fallbacks
 BACKWARD = _reference.BACKWARD
-
-cdef object _FLOAT32 = np.dtype(np.float32)
-cdef object _FLOAT64 = np.dtype(np.float64)
-cdef object _ndarray = np.ndarray
 
 # kernel numbers (a switch on ints in the loops, not string compares)
 cdef enum Kernel:
@@ -154,9 +153,38 @@ cdef int _kernel_number(str name) except -1:
 
 
 cdef inline bint _loopable(object a):
-    """A C-contiguous, non-empty float32/float64 ndarray: what the loops take."""
-    return (type(a) is _ndarray and a.flags.c_contiguous and a.size != 0
-            and (a.dtype is _FLOAT64 or a.dtype is _FLOAT32 or a.dtype == _FLOAT64 or a.dtype == _FLOAT32))
+    """A C-contiguous, non-empty float32/float64 ndarray: what the loops take (checked with numpy's C API)."""
+    if type(a) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    cdef int typenum = cnp.PyArray_TYPE(arr)
+    return (cnp.PyArray_IS_C_CONTIGUOUS(arr) and cnp.PyArray_SIZE(arr) != 0
+            and (typenum == cnp.NPY_DOUBLE or typenum == cnp.NPY_FLOAT))
+
+
+cdef inline bint _same_layout(cnp.ndarray a, cnp.ndarray b):
+    """Same dtype and shape (both already loopable)."""
+    cdef int nd = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_TYPE(a) != cnp.PyArray_TYPE(b) or nd != cnp.PyArray_NDIM(b):
+        return False
+    cdef cnp.npy_intp* da = cnp.PyArray_DIMS(a)
+    cdef cnp.npy_intp* db = cnp.PyArray_DIMS(b)
+    cdef int i
+    for i in range(nd):
+        if da[i] != db[i]:
+            return False
+    return True
+
+
+cdef inline cnp.ndarray _flat(cnp.ndarray a):
+    """A 1-D view of a C-contiguous array (the loops run over memory, whatever the shape)."""
+    if cnp.PyArray_NDIM(a) == 1:
+        return a
+    return a.reshape(-1)
+
+
+cdef inline cnp.ndarray _empty_like(cnp.ndarray a):
+    return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
 
 
 def forward(str name, x):
@@ -175,11 +203,12 @@ def forward(str name, x):
     cdef int k = _kernel_number(name)
     if not _loopable(x):
         return _reference.forward(name, x)
-    y = np.empty_like(x)
-    if x.dtype == _FLOAT64:
-        _forward_loop[double](k, x.reshape(-1), y.reshape(-1))
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef cnp.ndarray y = _empty_like(xa)
+    if cnp.PyArray_TYPE(xa) == cnp.NPY_DOUBLE:
+        _forward_loop[double](k, _flat(xa), _flat(y))
     else:
-        _forward_loop[float](k, x.reshape(-1), y.reshape(-1))
+        _forward_loop[float](k, _flat(xa), _flat(y))
     return y
 
 
@@ -212,13 +241,15 @@ def backward(str name, g, x, out):
     saved = x if (k == K_RELU or k == K_LOG) else out
     if not (_loopable(g) and _loopable(saved)):
         return _reference.backward(name, g, x, out)
-    if saved.shape != g.shape or saved.dtype != g.dtype:
-        return None
-    r = np.empty_like(g)
-    if g.dtype == _FLOAT64:
-        _backward_loop[double](k, g.reshape(-1), saved.reshape(-1), r.reshape(-1))
+    cdef cnp.ndarray ga = <cnp.ndarray>g
+    cdef cnp.ndarray sa = <cnp.ndarray>saved
+    if not _same_layout(ga, sa):
+        return None  # broadcasting or mixed dtypes: the rule-table formula handles them
+    cdef cnp.ndarray r = _empty_like(ga)
+    if cnp.PyArray_TYPE(ga) == cnp.NPY_DOUBLE:
+        _backward_loop[double](k, _flat(ga), _flat(sa), _flat(r))
     else:
-        _backward_loop[float](k, g.reshape(-1), saved.reshape(-1), r.reshape(-1))
+        _backward_loop[float](k, _flat(ga), _flat(sa), _flat(r))
     return r
 
 
@@ -236,11 +267,14 @@ def accumulate(acc, g):
     >>> accumulate(a, np.ones(3)) is a, a
     (True, array([1., 1., 1.]))
     """
-    if (_loopable(acc) and _loopable(g) and acc.flags.writeable
-            and acc.shape == g.shape and acc.dtype == g.dtype):
-        if acc.dtype == _FLOAT64:
-            _accumulate_loop[double](acc.reshape(-1), g.reshape(-1))
-        else:
-            _accumulate_loop[float](acc.reshape(-1), g.reshape(-1))
-        return acc
-    return _reference.accumulate(acc, g)
+    if not (_loopable(acc) and _loopable(g)):
+        return _reference.accumulate(acc, g)
+    cdef cnp.ndarray aa = <cnp.ndarray>acc
+    cdef cnp.ndarray ga = <cnp.ndarray>g
+    if not (cnp.PyArray_ISWRITEABLE(aa) and _same_layout(aa, ga)):
+        return _reference.accumulate(acc, g)
+    if cnp.PyArray_TYPE(aa) == cnp.NPY_DOUBLE:
+        _accumulate_loop[double](_flat(aa), _flat(ga))
+    else:
+        _accumulate_loop[float](_flat(aa), _flat(ga))
+    return acc

@@ -85,22 +85,23 @@ def _innermost(args):
     """Return (node of the innermost active level or None, args with inactive nodes made constant)."""
     types = _node_types
     best = None
-    best_level = -1.0
-    cleaned = None
-    for i, a in enumerate(args):
-        if not isinstance(a, types):
-            continue
-        if not is_active(a._level):
-            while isinstance(a, types) and not is_active(a._level):
-                a = a._inner()
-            if cleaned is None:
-                cleaned = list(args)
-            cleaned[i] = a
-            if not isinstance(a, types):
-                continue
-        if a._level > best_level:
-            best, best_level = a, a._level
-    return best, (args if cleaned is None else tuple(cleaned))
+    for a in args:
+        if isinstance(a, types):
+            if not is_active(a._level):
+                break  # an inactive node: take the slow path below
+            if best is None or a._level > best._level:
+                best = a
+    else:
+        return best, args  # the common case: every node is active
+    cleaned = []  # nodes of inactive levels are constants: replace them by their values
+    best = None
+    for a in args:
+        while isinstance(a, types) and not is_active(a._level):
+            a = a._inner()
+        cleaned.append(a)
+        if isinstance(a, types) and (best is None or a._level > best._level):
+            best = a
+    return best, tuple(cleaned)
 
 
 def apply(prim, *args, **params):
@@ -132,30 +133,36 @@ def apply(prim, *args, **params):
     if top is None:
         return prim.forward(*args, **params)
     kind = top._kind
-    level = top._level
     if kind == "scalar":
         return top._apply(prim, args, params)
+    level = top._level
     cls = type(top)
+    types = _node_types
     values = []
     at_level = []
+    nested = False  # does a value still hold a node (of an outer level)?
     for a in args:
-        if isinstance(a, Node) and a._level == level:
+        if isinstance(a, types) and a._level == level:
             if a._kind != kind:
+                if not isinstance(a, Node):  # e.g. the compiled Scalar
+                    raise TypeError(
+                        f"cannot combine a {type(a).__name__} with a {cls.__name__} in one eager graph; "
+                        "use plain numbers (s.data) or make both Tensors"
+                    )
                 raise TypeError(
                     f"cannot combine a {type(a).__name__} and a {cls.__name__} of the same "
                     "differentiation level in one operation"
                 )
-            values.append(a._inner())
+            value = a._inner()
             at_level.append(a)
         else:
-            if a is not None and getattr(a, "_level", None) == level:  # e.g. compiled Scalar
-                raise TypeError(
-                    f"cannot combine a {type(a).__name__} with a {cls.__name__} in one eager graph; "
-                    "use plain numbers (s.data) or make both Tensors"
-                )
-            values.append(a)
+            value = a
             at_level.append(None)
-    out = apply(prim, *values, **params)
+        values.append(value)
+        if isinstance(value, types):
+            nested = True
+    # Step 3: values of outer levels go through apply again (which records there); plain values just compute.
+    out = apply(prim, *values, **params) if nested else prim.forward(*values, **params)
     if prim.vjp is None and prim.jvp is None:  # no derivative (comparisons, sign): a constant
         return out
     return cls._record(out, level, prim, tuple(at_level), tuple(values), params)

@@ -24,7 +24,7 @@ import math
 inf = math.inf
 nan = math.nan
 
-__all__ = ["exp", "log", "sqrt", "div", "pow", "tanh", "sigmoid", "sin", "cos", "relu", "sign"]
+__all__ = ["exp", "log", "sqrt", "div", "pow", "tanh", "sigmoid", "sin", "cos", "relu", "sign", "maximum", "minimum"]
 
 
 def exp(x: float) -> float:
@@ -152,3 +152,21 @@ def sign(x: float) -> float:
     if x < 0.0:
         return -1.0
     return x  # 0.0, -0.0 or nan
+
+
+def maximum(x: float, y: float) -> float:
+    """The larger of two floats; ``nan`` if either is ``nan`` (as ``np.maximum``).
+
+    >>> maximum(1.0, 2.0), maximum(nan, 2.0), maximum(2.0, nan)
+    (2.0, nan, nan)
+    """
+    return x if x > y or x != x else y
+
+
+def minimum(x: float, y: float) -> float:
+    """The smaller of two floats; ``nan`` if either is ``nan`` (as ``np.minimum``).
+
+    >>> minimum(1.0, 2.0), minimum(nan, 2.0)
+    (1.0, nan)
+    """
+    return x if x < y or x != x else y

@@ -31,8 +31,10 @@ __all__ = ["forward", "backward", "accumulate", "FORWARD", "BACKWARD"]
 
 def _sigmoid(x):
     x = np.asarray(x)
+    if x.dtype.kind != "f":  # bools and integers: float32 or float64, as numpy promotes them
+        x = x.astype(np.result_type(x, np.float32))
     e = np.exp(-np.abs(x))  # never overflows
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(x, np.float32), copy=False)
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _relu(x):

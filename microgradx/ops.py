@@ -43,15 +43,25 @@ __all__ = [
 # Operands in, results out
 # ---------------------------------------------------------------------------
 def operand(x, name: str = "x"):
-    """Accept a node, ndarray, number or (nested) list; reject everything else with a TypeError."""
-    if isinstance(x, node_types()) or type(x) is np.ndarray or isinstance(x, (float, int)):
-        return x
-    if isinstance(x, (numbers.Number, np.generic)):
-        if isinstance(x, (complex, np.complexfloating)):
-            raise TypeError(f"{name}: complex numbers are not supported; got {x!r}")
+    """Accept a node, ndarray, number or (nested) list; reject everything else with a TypeError.
+
+    Examples
+    --------
+    >>> operand([1.0, 2.0])
+    array([1., 2.])
+    >>> operand("a", "b")
+    Traceback (most recent call last):
+    ...
+    TypeError: b must be a Tensor, Scalar, Dual, numpy array, number or list; got str
+    """
+    if isinstance(x, node_types()) or isinstance(x, (float, int)):
         return x
     if isinstance(x, np.ndarray):
-        return _t.check_array(np.asarray(x), name)
+        return _t.check_array(x if type(x) is np.ndarray else np.asarray(x), name)
+    if isinstance(x, (numbers.Real, np.bool_)):  # numpy's float and int scalars are Reals
+        return x
+    if isinstance(x, (numbers.Number, np.generic)):
+        raise TypeError(f"{name}: only real numbers are supported; got {x!r}")
     if isinstance(x, (list, tuple)):
         return _t.to_array(x, None, name)
     raise TypeError(
@@ -60,7 +70,11 @@ def operand(x, name: str = "x"):
 
 
 def wrap(out, args=()):
-    """Give a plain result the user-facing kind: Scalar if a Scalar went in, else Tensor."""
+    """Give a plain result the user-facing kind: Scalar if a Scalar went in, else Tensor.
+
+    >>> wrap(np.ones(2))
+    Tensor([1., 1.])
+    """
     if isinstance(out, node_types()):
         return out
     for a in args:
@@ -70,8 +84,13 @@ def wrap(out, args=()):
 
 
 def _call(prim, *args, **params):
-    args = tuple(operand(a, f"argument {i}") for i, a in enumerate(args))
-    return wrap(apply(prim, *args, **params), args)
+    """Check the operands, apply ``prim``, wrap a plain result (every function below ends here)."""
+    for a in args:
+        if type(a) is not _t.Tensor and type(a) is not float:  # anything else: check and convert
+            args = tuple(operand(a, f"argument {i}") for i, a in enumerate(args))
+            break
+    out = apply(prim, *args, **params)
+    return out if type(out) is _t.Tensor else wrap(out, args)
 
 
 def _shape(x):
@@ -506,14 +525,28 @@ def logsumexp(a, axis=None, keepdims: bool = False):
     return _call(R.LOGSUMEXP, a, axis=_axis(axis), keepdims=bool(keepdims))
 
 
+def _max_shift(a, axis):
+    """max(a) over ``axis`` (kept), as a constant; 0 where it is not finite or there is nothing to reduce."""
+    value = np.asarray(raw_value(a))
+    if value.size == 0:
+        return 0.0
+    m = np.max(value, axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0).astype(value.dtype if value.dtype.kind == "f" else np.float64)
+
+
 def softmax(a, axis=None):
     """exp(a) / sum(exp(a)) over ``axis`` (None: all axes), numerically stable.
+
+    Computed as ``e / sum(e)`` with ``e = exp(a - max(a))``: the shift by the
+    maximum keeps every ``exp`` at most 1, and since the result does not
+    depend on the shift at all, the shift is a constant for differentiation.
 
     >>> softmax(array([1000.0, 1000.0]))
     Tensor([0.5, 0.5])
     """
     a = operand(a, "a")
-    return exp(a - logsumexp(a, axis, keepdims=True))
+    e = exp(a - _max_shift(a, _axis(axis)))
+    return e / sum(e, axis, keepdims=True)
 
 
 def log_softmax(a, axis=None):
@@ -550,10 +583,13 @@ def argmin(a, axis=None, keepdims: bool = False):
 def _shape_arg(shape, name="shape"):
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         return (int(shape),)
-    try:
-        return tuple(int(n) for n in shape)
-    except TypeError:
-        raise TypeError(f"{name} must be an int or a sequence of ints; got {type(shape).__name__}") from None
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"{name} must be an int or a sequence of ints; got {type(shape).__name__}")
+    shape = tuple(shape)
+    for n in shape:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{name} must be an int or a sequence of ints; got an entry {n!r}")
+    return tuple(int(n) for n in shape)
 
 
 def matmul(a, b):

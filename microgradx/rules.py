@@ -152,6 +152,8 @@ def unbroadcast(g, like):
     array([[3.],
            [3.]])
     """
+    if type(g) is np.ndarray and type(like) is np.ndarray and g.shape == like.shape and g.dtype == like.dtype:
+        return g  # the common case, checked first: nothing to sum and nothing to cast
     target = shape_of(like)
     gshape = shape_of(g)
     if gshape != target:
@@ -286,27 +288,39 @@ def zeros_like_value(x):
 # ---------------------------------------------------------------------------
 # Elementwise primitives: one local-derivative rule each
 # ---------------------------------------------------------------------------
-def _pick(float_fn, array_fn):
-    """Forward that uses plain-float math for Python floats and numpy otherwise."""
+_NUMBERS = (float, int)
 
-    def forward(*xs):
-        for x in xs:
-            if type(x) is not float and type(x) is not int:
-                return array_fn(*xs)
-        return float_fn(*xs)
+
+def _pick(float_fn, array_fn, nargs=1):
+    """Forward that uses plain-float math (:mod:`~microgradx.floatmath`) for Python numbers, numpy otherwise."""
+    if nargs == 1:
+        def forward(x):
+            return float_fn(x) if type(x) in _NUMBERS else array_fn(x)
+    else:
+        def forward(x, y):
+            return float_fn(x, y) if type(x) in _NUMBERS and type(y) in _NUMBERS else array_fn(x, y)
 
     forward.__name__ = getattr(array_fn, "__name__", "forward")
     return forward
 
 
 def _kernel_forward(name):
-    """Forward through the elementwise kernel module (compiled, or its numpy twin)."""
+    """Forward through the elementwise kernel module (compiled, or its numpy twin).
+
+    Used where the compiled loop beats numpy (sigmoid: one pass instead of
+    six); numpy's own single-pass ufuncs (tanh, exp, log, maximum) are used
+    directly.
+    """
 
     def forward(x):
         return _backend.kernels.forward(name, x)
 
     forward.__name__ = name
     return forward
+
+
+def _relu_array(x):
+    return np.maximum(x, 0)
 
 
 def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
@@ -319,10 +333,12 @@ def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
                 return (fused,)
         cts = []
         for need, d, x in zip(needs, partials, inputs):
-            if not need or d is None:
-                cts.append(None)
+            if need and d is not None:
+                local = d(*inputs, out)
+                c = g if local is ONE else -g if local is MINUS_ONE else g * local
+                cts.append(unbroadcast(c, x))
             else:
-                cts.append(unbroadcast(_scale(g, d(*inputs, out)), x))
+                cts.append(None)
         return cts
 
     def jvp(tangents, out, inputs, params):
@@ -351,11 +367,11 @@ EXP = elementwise("exp", _pick(fm.exp, np.exp), [lambda x, out: out], ["d(e^x)/d
 LOG = elementwise("log", _pick(fm.log, np.log), [lambda x, out: 1.0 / x], ["d(ln x)/dx = 1/x"], kernel="log")
 SIN = elementwise("sin", _pick(fm.sin, np.sin), [lambda x, out: cos(x)], ["d(sin x)/dx = cos x"])
 COS = elementwise("cos", _pick(fm.cos, np.cos), [lambda x, out: -sin(x)], ["d(cos x)/dx = -sin x"])
-TANH = elementwise("tanh", _pick(fm.tanh, _kernel_forward("tanh")),
+TANH = elementwise("tanh", _pick(fm.tanh, np.tanh),
                    [lambda x, out: 1.0 - out * out], ["d(tanh x)/dx = 1 - tanh(x)^2"], kernel="tanh")
 SIGMOID = elementwise("sigmoid", _pick(fm.sigmoid, _kernel_forward("sigmoid")),
                       [lambda x, out: out * (1.0 - out)], ["dσ(x)/dx = σ(x)(1 - σ(x))"], kernel="sigmoid")
-RELU = elementwise("relu", _pick(fm.relu, _kernel_forward("relu")),
+RELU = elementwise("relu", _pick(fm.relu, _relu_array),
                    [lambda x, out: mask(x > 0, x)], ["d relu(x)/dx = 1 if x > 0 else 0"], kernel="relu")
 SQRT = elementwise("sqrt", _pick(fm.sqrt, np.sqrt), [lambda x, out: 0.5 / out], ["d√x/dx = 1/(2√x)"])
 ABS = elementwise("abs", _pick(abs, np.abs), [lambda x, out: sign(x)], ["d|x|/dx = sign(x)"])
@@ -368,7 +384,7 @@ SUB = elementwise("sub", operator.sub, [lambda x, y, out: ONE, lambda x, y, out:
                   ["d(x-y)/dx = 1", "d(x-y)/dy = -1"])
 MUL = elementwise("mul", operator.mul, [lambda x, y, out: y, lambda x, y, out: x],
                   ["d(x·y)/dx = y", "d(x·y)/dy = x"])
-DIV = elementwise("div", _pick(fm.div, np.true_divide), [lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y],
+DIV = elementwise("div", _pick(fm.div, np.true_divide, 2), [lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y],
                   ["d(x/y)/dx = 1/y", "d(x/y)/dy = -x/y²"])
 
 
@@ -387,7 +403,7 @@ def _dpow_dexponent(x, y, out):
     return where(x == 0, 0.0, out * log(safe))
 
 
-POW = elementwise("pow", _pick(fm.pow, np.power), [_dpow_dbase, _dpow_dexponent],
+POW = elementwise("pow", _pick(fm.pow, np.power, 2), [_dpow_dbase, _dpow_dexponent],
                   ["d(x^y)/dx = y·x^(y-1)", "d(x^y)/dy = x^y·ln x"])
 
 
@@ -399,9 +415,9 @@ def _dmax_second(x, y, out):
     return mask(y > x, out) + 0.5 * mask(x == y, out)
 
 
-MAXIMUM = elementwise("maximum", _pick(max, np.maximum), [_dmax_first, _dmax_second],
+MAXIMUM = elementwise("maximum", _pick(fm.maximum, np.maximum, 2), [_dmax_first, _dmax_second],
                       ["1 where x > y, ½ at ties, else 0", "1 where y > x, ½ at ties, else 0"])
-MINIMUM = elementwise("minimum", _pick(min, np.minimum), [lambda x, y, out: _dmax_second(x, y, out),
+MINIMUM = elementwise("minimum", _pick(fm.minimum, np.minimum, 2), [lambda x, y, out: _dmax_second(x, y, out),
                                                          lambda x, y, out: _dmax_first(x, y, out)],
                       ["1 where x < y, ½ at ties, else 0", "1 where y < x, ½ at ties, else 0"])
 

@@ -94,14 +94,15 @@ def _index(index):
 
 
 def _binary(prim, a, b):
-    from . import ops
-
-    try:
-        a = ops.operand(a, "left operand")
-        b = ops.operand(b, "right operand")
-    except TypeError:
-        return NotImplemented
-    return ops.wrap(apply(prim, a, b), (a, b))
+    """``a <op> b`` for the operators: check the operands, apply the primitive, wrap a plain result."""
+    if type(a) not in _READY or type(b) not in _READY:  # Tensors and Python numbers need no checks
+        try:
+            a = _ops.operand(a, "left operand")
+            b = _ops.operand(b, "right operand")
+        except TypeError:
+            return NotImplemented
+    out = apply(prim, a, b)
+    return out if type(out) is Tensor else _ops.wrap(out, (a, b))
 
 
 class ArrayOps:
@@ -148,13 +149,13 @@ class ArrayOps:
         return _binary(R.MATMUL, other, self)
 
     def __neg__(self):
-        return _ops().negative(self)
+        return _ops.negative(self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return _ops().abs(self)
+        return _ops.abs(self)
 
     # -- comparisons: values only, no gradient --------------------------------
     def __lt__(self, other):
@@ -190,9 +191,7 @@ class ArrayOps:
         prim = _UFUNCS.get(ufunc)
         if prim is None or method != "__call__" or kwargs:
             return NotImplemented
-        from . import ops
-
-        return ops._call(prim, *inputs)
+        return _ops._call(prim, *inputs)
 
     # -- shape ------------------------------------------------------------------
     @property
@@ -218,7 +217,7 @@ class ArrayOps:
     @property
     def T(self):
         """Transpose (axes reversed)."""
-        return _ops().transpose(self)
+        return _ops.transpose(self)
 
     def __len__(self) -> int:
         shape = self.shape
@@ -231,7 +230,7 @@ class ArrayOps:
             yield self[i]
 
     def __getitem__(self, index):
-        return _ops().wrap(apply(R.GETITEM, self, index=_index(index)), (self,))
+        return _ops.wrap(apply(R.GETITEM, self, index=_index(index)), (self,))
 
     def __setitem__(self, index, value):
         raise TypeError(
@@ -276,129 +275,123 @@ class ArrayOps:
     # -- methods: one line each -------------------------------------------------
     def sum(self, axis=None, keepdims=False):
         """See :func:`microgradx.sum`."""
-        return _ops().sum(self, axis, keepdims)
+        return _ops.sum(self, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
         """See :func:`microgradx.mean`."""
-        return _ops().mean(self, axis, keepdims)
+        return _ops.mean(self, axis, keepdims)
 
     def var(self, axis=None, keepdims=False, ddof=0):
         """See :func:`microgradx.var`."""
-        return _ops().var(self, axis, keepdims, ddof)
+        return _ops.var(self, axis, keepdims, ddof)
 
     def std(self, axis=None, keepdims=False, ddof=0):
         """See :func:`microgradx.std`."""
-        return _ops().std(self, axis, keepdims, ddof)
+        return _ops.std(self, axis, keepdims, ddof)
 
     def max(self, axis=None, keepdims=False):
         """See :func:`microgradx.max`."""
-        return _ops().max(self, axis, keepdims)
+        return _ops.max(self, axis, keepdims)
 
     def min(self, axis=None, keepdims=False):
         """See :func:`microgradx.min`."""
-        return _ops().min(self, axis, keepdims)
+        return _ops.min(self, axis, keepdims)
 
     def argmax(self, axis=None, keepdims=False):
         """See :func:`microgradx.argmax`."""
-        return _ops().argmax(self, axis, keepdims)
+        return _ops.argmax(self, axis, keepdims)
 
     def argmin(self, axis=None, keepdims=False):
         """See :func:`microgradx.argmin`."""
-        return _ops().argmin(self, axis, keepdims)
+        return _ops.argmin(self, axis, keepdims)
 
     def logsumexp(self, axis=None, keepdims=False):
         """See :func:`microgradx.logsumexp`."""
-        return _ops().logsumexp(self, axis, keepdims)
+        return _ops.logsumexp(self, axis, keepdims)
 
     def softmax(self, axis=-1):
         """See :func:`microgradx.softmax` (default: last axis)."""
-        return _ops().softmax(self, axis)
+        return _ops.softmax(self, axis)
 
     def log_softmax(self, axis=-1):
         """See :func:`microgradx.log_softmax` (default: last axis)."""
-        return _ops().log_softmax(self, axis)
+        return _ops.log_softmax(self, axis)
 
     def exp(self):
         """See :func:`microgradx.exp`."""
-        return _ops().exp(self)
+        return _ops.exp(self)
 
     def log(self):
         """See :func:`microgradx.log`."""
-        return _ops().log(self)
+        return _ops.log(self)
 
     def sqrt(self):
         """See :func:`microgradx.sqrt`."""
-        return _ops().sqrt(self)
+        return _ops.sqrt(self)
 
     def square(self):
         """See :func:`microgradx.square`."""
-        return _ops().square(self)
+        return _ops.square(self)
 
     def sin(self):
         """See :func:`microgradx.sin`."""
-        return _ops().sin(self)
+        return _ops.sin(self)
 
     def cos(self):
         """See :func:`microgradx.cos`."""
-        return _ops().cos(self)
+        return _ops.cos(self)
 
     def tanh(self):
         """See :func:`microgradx.tanh`."""
-        return _ops().tanh(self)
+        return _ops.tanh(self)
 
     def sigmoid(self):
         """See :func:`microgradx.sigmoid`."""
-        return _ops().sigmoid(self)
+        return _ops.sigmoid(self)
 
     def relu(self):
         """See :func:`microgradx.relu`."""
-        return _ops().relu(self)
+        return _ops.relu(self)
 
     def abs(self):
         """See :func:`microgradx.abs`."""
-        return _ops().abs(self)
+        return _ops.abs(self)
 
     def clip(self, a_min, a_max):
         """See :func:`microgradx.clip`."""
-        return _ops().clip(self, a_min, a_max)
+        return _ops.clip(self, a_min, a_max)
 
     def reshape(self, *shape):
         """See :func:`microgradx.reshape`; ``t.reshape(2, 3)`` and ``t.reshape((2, 3))`` both work."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
             shape = shape[0]
-        return _ops().reshape(self, shape)
+        return _ops.reshape(self, shape)
 
     def transpose(self, *axes):
         """See :func:`microgradx.transpose`."""
         if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
             axes = axes[0]
-        return _ops().transpose(self, axes or None)
+        return _ops.transpose(self, axes or None)
 
     def swapaxes(self, axis1, axis2):
         """See :func:`microgradx.swapaxes`."""
-        return _ops().swapaxes(self, axis1, axis2)
+        return _ops.swapaxes(self, axis1, axis2)
 
     def flatten(self):
         """See :func:`microgradx.flatten`."""
-        return _ops().flatten(self)
+        return _ops.flatten(self)
 
     def squeeze(self, axis=None):
         """See :func:`microgradx.squeeze`."""
-        return _ops().squeeze(self, axis)
+        return _ops.squeeze(self, axis)
 
     def expand_dims(self, axis):
         """See :func:`microgradx.expand_dims`."""
-        return _ops().expand_dims(self, axis)
+        return _ops.expand_dims(self, axis)
 
     def astype(self, dtype):
         """See :func:`microgradx.astype`."""
-        return _ops().astype(self, dtype)
-
-
-def _ops():
-    from . import ops
-
-    return ops
+        return _ops.astype(self, dtype)
 
 
 _UFUNCS = {
@@ -551,12 +544,16 @@ class Tensor(ArrayOps, Node):
         _backend.engine.backward_sweep(self, seed, True)
 
     def _accumulate_grad(self, g) -> None:
+        if self.grad is not None:
+            self.grad += g
+            return
+        # first gradient: a copy (g may be shared with other nodes' cotangents), in the value's float dtype
         value = self._value
-        if self.grad is None:
+        if type(g) is np.ndarray and g.dtype == value.dtype and g.shape == value.shape:
+            self.grad = g.copy()
+        else:
             dtype = value.dtype if value.dtype.kind == "f" else np.float64
             self.grad = np.array(g, dtype=dtype, copy=True).reshape(value.shape)
-        else:
-            self.grad += g
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``grad = None``).
@@ -588,3 +585,10 @@ class Tensor(ArrayOps, Node):
         if self._level != 0:
             extra += f", level={self._level}"
         return f"Tensor({body}{extra})"
+
+
+_READY = frozenset({Tensor, float, int})  # operand types the operators pass on unchecked
+
+# ops builds on this module (Tensor, to_array), and ArrayOps' methods call ops:
+# import it last, once everything it needs from here exists.
+from . import ops as _ops  # noqa: E402
