@@ -20,6 +20,13 @@ numpy.
 
 Run:  python bench/bench_transforms.py [--repeat 30] [--dtype float32|float64|both]
 
+Memory matters as much as arithmetic here: forward mode keeps a tangent beside
+every value, so more 100,000-element temporaries are alive at once; glibc then
+returns the freed heap top to the OS after each call and the next call pays a
+page fault per 4 KiB page (the table prints faults per call).  Running with
+``GLIBC_TUNABLES=glibc.malloc.trim_threshold=268435456:glibc.malloc.mmap_threshold=33554432``
+keeps the heap and removes that cost for every numpy-based engine.
+
 Timings on a busy machine are noisy; for F1 a load-independent check is the
 instruction count (run each line with --repeat 1 and 11; the difference is 10 calls)::
 
@@ -30,12 +37,23 @@ instruction count (run each line with --repeat 1 and 11; the difference is 10 ca
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import time
 
-import numpy as np
+# One thread for every engine's BLAS and thread pool (set these variables to change it): with 2 cores shared with
+# other work, multi-threaded BLAS mostly measures thread contention.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import microgradx as mgx
+import numpy as np  # noqa: E402
+
+import microgradx as mgx  # noqa: E402
+
+
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def measure(calls: dict, repeat: int, warmup: int = 3) -> dict:
@@ -45,12 +63,16 @@ def measure(calls: dict, repeat: int, warmup: int = 3) -> dict:
         for _ in range(warmup):
             fn()
     times: dict = {name: [] for name in calls}
+    faults = dict.fromkeys(calls, 0)
     for _ in range(repeat):
         for name, fn in calls.items():
+            f0 = _minor_faults()
             t0 = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
+            faults[name] += _minor_faults() - f0
     out = {name: statistics.median(t) for name, t in times.items()}
+    out["faults"] = {name: n / repeat for name, n in faults.items()}
     for name in calls:
         if name != "eval":
             out["ratio " + name] = statistics.median(a / b for a, b in zip(times[name], times["eval"]))
@@ -116,8 +138,15 @@ def g1_mlx(params, x, y, repeat):
     return measure({"eval": run_eval, "value_and_grad": run_vag}, repeat)
 
 
-def g1_torch(params, x, y, repeat):
+def _torch():
     import torch
+
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+    return torch
+
+
+def g1_torch(params, x, y, repeat):
+    torch = _torch()
     from torch.func import grad_and_value
 
     def loss(p, x, y):
@@ -191,7 +220,7 @@ def f1_mlx(x, t, repeat):
 
 
 def f1_torch(x, t, repeat):
-    import torch
+    torch = _torch()
     from torch.func import jvp
 
     f = lambda v: torch.sum(torch.sin(v) * torch.exp(v))  # noqa: E731
@@ -243,7 +272,9 @@ def report(title, results, transform):
             print(f"  {name:<12} {r}")
             continue
         extra = ", ".join(f"{k} {v * 1e3:.3f} ms (ratio {r['ratio ' + k]:.2f})" for k, v in r.items()
-                          if k not in ("eval", transform) and not k.startswith("ratio "))
+                          if k not in ("eval", transform, "faults") and not k.startswith("ratio "))
+        faults = r["faults"]
+        extra = (extra + "; " if extra else "") + f"page faults/call {faults['eval']:.0f} vs {faults[transform]:.0f}"
         ratio = r["ratio " + transform]
         print(f"  {name:<12} {r['eval'] * 1e3:9.3f} {r[transform] * 1e3:18.3f} {ratio:7.2f}   {extra}")
 
@@ -264,7 +295,9 @@ def main(argv=None) -> None:
         for _ in range(args.repeat):
             f(xt) if args.just == "f1-eval" else mgx.jvp(f, [xt], [tt])
         return
-    print(f"microgradx {mgx.__version__}, backend {mgx.backend()}; median of {args.repeat} calls")
+    print(f"microgradx {mgx.__version__}, backend {mgx.backend()}; median of {args.repeat} calls; "
+          f"BLAS/torch threads: {os.environ['OPENBLAS_NUM_THREADS']}/{os.environ['OMP_NUM_THREADS']}; "
+          f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(unset)')}")
     for dtype in dtypes:
         params, x, y = mlp_data(np.dtype(dtype))
         g1 = run_engines([("microgradx", g1_microgradx), ("mlx", g1_mlx), ("pytorch", g1_torch),
