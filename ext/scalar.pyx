@@ -347,7 +347,7 @@ cdef class Scalar:
     cdef size_t mark         # epoch visit mark of graph walks
     cdef int consumers       # during a sweep: consumers whose cotangent is not yet sent
     cdef short op            # op code (OP_LEAF for a leaf)
-    cdef bint has_cot        # True while a sweep has a cotangent for this node
+    cdef unsigned char has_cot  # 1 while a sweep has a cotangent for this node
     cdef double cot          # that cotangent
     cdef public double data
     cdef double s0, s1       # operand values the rule needs (saved at creation)
