@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-mx = pytest.importorskip("mlx.core", reason="mlx is not installed: the MLX conformance battery needs mlx[cpu]")
+mx = pytest.importorskip("mlx.core", reason="mlx cannot be imported: the MLX conformance battery needs mlx[cpu]",
+                         exc_type=ImportError)
 
 import microgradx as mgx  # noqa: E402
 
