@@ -236,6 +236,73 @@ class Narration:
             return 0.0 if np.ndim(v) == 0 and not isinstance(v, np.ndarray) else np.zeros_like(v, dtype=float)
         return g
 
+    def paths(self, target, limit: int = 100) -> list:
+        """Every path from the output down to ``target``, with its product of local derivatives.
+
+        The chain rule as a sum over paths: the gradient with respect to a
+        value is the sum, over all paths from the output to it, of the
+        product of the local derivatives along the path.  The backward sweep
+        computes the same sum without listing the paths (which can be
+        exponentially many); listing them for a small graph shows why fan-in
+        adds.  Scalar graphs only (each local derivative is a number).
+
+        Parameters
+        ----------
+        target : node or str
+            The value (or its name in the narration).
+        limit : int
+            Stop after this many paths (a :class:`ValueError` says so).
+
+        Returns
+        -------
+        list of (tuple of str, tuple of float, float)
+            For each path: the names from the output to ``target``, the local
+            derivatives along it, and their product.
+
+        Examples
+        --------
+        >>> import microgradx as mgx
+        >>> a = mgx.Scalar(3.0, label="a")
+        >>> story = explain(a * a + a)
+        >>> for names, factors, product in story.paths(a):
+        ...     print(" ← ".join(names), factors, product)
+        out ← v2 ← a (1.0, 3.0) 3.0
+        out ← v2 ← a (1.0, 3.0) 3.0
+        out ← a (1.0,) 1.0
+        >>> sum(p for _, _, p in story.paths(a)) == story.grads["a"]
+        True
+        """
+        name = target if isinstance(target, str) else self._ids.get(id(target))
+        if name is None or name not in {n for n, _, _ in self.order}:
+            raise ValueError("target is not part of this graph")
+        edges: dict[str, list] = {}
+        for step in self.steps:
+            for c in step.contributions:
+                local = c.local
+                if local is None or np.ndim(local) != 0:
+                    raise ValueError(f"paths() needs number-valued local derivatives; {step.name} → {c.to} "
+                                     "has none (a Tensor graph: the factors would be Jacobians)")
+                edges.setdefault(step.name, []).append((c.to, float(local)))
+        found = []
+        stack = [(self.root, (self.root,), ())]
+        budget = 1000 * (limit + 10)  # partial paths explored: the number of paths can grow exponentially
+        while stack:  # depth first, children in operand order (pushed in reverse)
+            budget -= 1
+            if budget < 0:
+                raise ValueError(f"too many paths in this graph to list those leading to {name}")
+            node, names, factors = stack.pop()
+            if node == name:
+                product = 1.0
+                for f in factors:
+                    product *= f
+                found.append((names, factors, product))
+                if len(found) > limit:
+                    raise ValueError(f"more than {limit} paths lead to {name}; pass a larger limit")
+                continue
+            for child, local in reversed(edges.get(node, [])):
+                stack.append((child, names + (child,), factors + (local,)))
+        return found
+
     def _d(self, name: str) -> str:
         def wrap(n):
             return n if n.replace("#", "").isidentifier() else f"({n})"

@@ -238,3 +238,32 @@ def test_bad_input():
         explain(mgx.Scalar(1.0), max_steps=0)
     with pytest.raises(ValueError, match="not part of this graph"):
         explain(mgx.Scalar(1.0) * 2.0).grad(mgx.Scalar(1.0))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_gradient_is_the_sum_over_paths(seed):
+    rng = np.random.default_rng(100 + seed)
+    y, leaves = _random_scalar_graph(rng, mgx.Scalar, n_leaves=3, n_ops=7)
+    story = explain(y)
+    for leaf in leaves:
+        if leaf.label in story.grads:
+            total = sum(product for _, _, product in story.paths(leaf, limit=10_000))
+            assert total == pytest.approx(story.grads[leaf.label], rel=1e-9, abs=1e-12)
+
+
+def test_paths_of_a_fan_in_graph_and_their_limits():
+    a = mgx.Scalar(3.0, label="a")
+    b = a * a
+    b.label = "b"
+    c = b * b
+    c.label = "c"
+    paths = explain(c).paths(a)
+    assert [names for names, _, _ in paths] == [("c", "b", "a")] * 4  # 2 uses of b × 2 uses of a
+    assert sum(p for _, _, p in paths) == 4 * 3.0**3
+    with pytest.raises(ValueError, match="more than 3 paths"):
+        explain(c).paths(a, limit=3)
+    with pytest.raises(ValueError, match="not part of this graph"):
+        explain(c).paths(mgx.Scalar(1.0))
+    t = mgx.Tensor([1.0, 2.0], label="t")
+    with pytest.raises(ValueError, match="number-valued local derivatives"):
+        explain((t * t).sum()).paths(t)
