@@ -401,6 +401,8 @@ def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--explain", action="store_true", help="print the backward sweep step by step")
     parser.add_argument("--engine", choices=("auto", "dot", "builtin"), default="auto",
                         help="who draws the SVG: Graphviz's dot, the built-in layout, or auto (dot if installed)")
+    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
+                        help="draw left to right (LR, default) or top to bottom (TB)")
 
 
 def run_graph(args: argparse.Namespace) -> int:
@@ -428,7 +430,7 @@ def run_graph(args: argparse.Namespace) -> int:
     root.backward()
     if args.output:
         try:
-            graph = viz.draw(root, engine=args.engine)
+            graph = viz.draw(root, engine=args.engine, rankdir=getattr(args, "rankdir", "LR"))
             graph.save(args.output)
         except (ValueError, RuntimeError, OSError) as exc:
             print(f"microgradx graph: error: {exc}", file=sys.stderr)
@@ -437,7 +439,7 @@ def run_graph(args: argparse.Namespace) -> int:
     if narration is not None:
         print(narration)
     if not args.output and narration is None:
-        sys.stdout.write(viz.to_dot(root))
+        sys.stdout.write(viz.to_dot(root, rankdir=getattr(args, "rankdir", "LR")))
     return 0
 
 

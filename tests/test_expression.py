@@ -166,7 +166,9 @@ def test_command_writes_svg_and_dot(tmp_path, capsys):
     assert "x*w + b" in texts and "grad -1.503" in texts and "tanh" in texts
     dot = tmp_path / "graph.dot"
     assert E.main(["x*x", "--at", "x=3", "-o", str(dot)]) == 0
-    assert dot.read_text().startswith("digraph")
+    assert dot.read_text().startswith("digraph") and "rankdir=LR" in dot.read_text()
+    assert E.main(["x*x", "--at", "x=3", "-o", str(dot), "--rankdir", "TB"]) == 0
+    assert "rankdir=TB" in dot.read_text()
 
 
 def test_command_explain_and_dot_to_stdout(capsys):
