@@ -21,6 +21,15 @@ The cycle collector stays on, as in a user's program (micrograd's closures make
 reference cycles, so its graphs are freed by the collector; microgradx's are
 freed by reference counting).  ``--no-gc`` reruns S1 with it off, to show the
 engines' own cost.
+
+Wall-clock ratios depend on what else the machine is doing (the compiled sweep
+is limited by memory, micrograd's by the interpreter).  For a load-independent
+figure, count instructions with callgrind: ``--graph-only ENGINE`` builds one S1
+loss graph (collector off) and exits; the difference between a run with and
+without ``--backward`` is the instruction count of one ``backward()``::
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        python bench/bench_scalar.py --graph-only micrograd [--backward]
 """
 
 from __future__ import annotations
@@ -256,6 +265,24 @@ def print_chain(rows: list, bpn: dict) -> None:
         print(f"    compiled sweep vs reference sweep: {ref['backward'] / c['backward']:.1f}x faster")
 
 
+def graph_only(engine: str, backward: bool) -> int:
+    """Build one S1 loss graph (cycle collector off) and optionally sweep it; print nothing timed."""
+    names = {"micrograd": "micrograd 0.1.0", "compiled": "microgradx compiled", "reference": "microgradx reference"}
+    models = build_models()
+    if names[engine] not in models:
+        print(f"{names[engine]} is not available", file=sys.stderr)
+        return 1
+    model, Value = models[names[engine]]
+    X, y = make_moons(100, noise=0.1, seed=1)
+    gc.disable()
+    loss = demo_loss(model, Value, X, [float(v) for v in y * 2 - 1])
+    if backward:
+        loss.backward()
+    print(f"{names[engine]}: loss {loss.data:.12f}" + (" (after backward)" if backward else ""))
+    sys.stdout.flush()
+    os._exit(0)  # skip freeing the graph: only building (and sweeping) is counted
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=9, help="timed training steps per engine (median)")
@@ -263,7 +290,12 @@ def main(argv=None) -> int:
     parser.add_argument("--no-gc", action="store_true", help="also run S1 with the cycle collector off")
     parser.add_argument("--skip-reference-chain", action="store_true", help="S2 without the (slow) reference")
     parser.add_argument("--skip-s2", action="store_true")
+    parser.add_argument("--graph-only", choices=["micrograd", "compiled", "reference"],
+                        help="build one S1 loss graph with this engine and exit (for instruction counting)")
+    parser.add_argument("--backward", action="store_true", help="with --graph-only: also run backward()")
     args = parser.parse_args(argv)
+    if args.graph_only:
+        return graph_only(args.graph_only, args.backward)
 
     print(f"python {sys.version.split()[0]}, microgradx backend {mgx.backend()}, "
           f"compiled Scalar {'available' if CompiledScalar else 'NOT BUILT'}, "

@@ -919,7 +919,7 @@ cdef inline void _count_edge(PyObject* p, size_t epoch, PyObject** stack, Py_ssi
         stack[depth[0]] = p
         depth[0] += 1
     else:
-        (<Scalar>p).consumers += 1
+        (<Scalar>p).consumers = (<Scalar>p).consumers + 1
 
 
 cdef int _count_consumers(Scalar root, PyObject*** stack, Py_ssize_t* cap) except -1:
@@ -998,6 +998,9 @@ cdef void _clear_cotangents(Scalar root) noexcept:
 cdef int _backward(Scalar root, double seed) except -1:
     """The eager sweep, in two passes over C arrays.
 
+    (Fields of nodes behind borrowed pointers are updated with ``x.f = x.f + v``:
+    Cython takes a reference for ``x.f += v`` through a cast.)
+
     1. count each node's consumers (an explicit stack, per-node epoch mark);
     2. start from the root and release a node once all its consumers have sent
        their cotangent -- a reverse topological order -- applying its local
@@ -1031,19 +1034,19 @@ cdef int _backward(Scalar root, double seed) except -1:
             if op == OP_LEAF:
                 if (<Scalar>node).has_cot:
                     (<Scalar>node).has_cot = 0
-                    (<Scalar>node).grad += (<Scalar>node).cot
+                    (<Scalar>node).grad = (<Scalar>node).grad + (<Scalar>node).cot
                 continue
             if op == OP_RULE:
                 if (<Scalar>node).has_cot:
                     g = (<Scalar>node).cot
                     _rule_vjp(<Scalar>node, g)
                     (<Scalar>node).has_cot = 0
-                    (<Scalar>node).grad += g
+                    (<Scalar>node).grad = (<Scalar>node).grad + g
                 count = _parent_count(<Scalar>node)
                 for i in range(count):
                     item = _parent_of(node, i)
                     if item != none:
-                        (<Scalar>item).consumers -= 1
+                        (<Scalar>item).consumers = (<Scalar>item).consumers - 1
                         if (<Scalar>item).consumers == 0:
                             _push(&stack, &depth, &cap, item)
                 continue
@@ -1061,15 +1064,15 @@ cdef int _backward(Scalar root, double seed) except -1:
                 elif p0 != none:
                     _add_cot(<Scalar>p0, g * _local1(op, (<Scalar>node).s0, (<Scalar>node).data))
                 (<Scalar>node).has_cot = 0
-                (<Scalar>node).grad += g
+                (<Scalar>node).grad = (<Scalar>node).grad + g
             # release the parents whose consumers are all done (ready stack: depth < cap here)
             if p0 != none:
-                (<Scalar>p0).consumers -= 1
+                (<Scalar>p0).consumers = (<Scalar>p0).consumers - 1
                 if (<Scalar>p0).consumers == 0:
                     stack[depth] = p0
                     depth += 1
             if p1 != none:
-                (<Scalar>p1).consumers -= 1
+                (<Scalar>p1).consumers = (<Scalar>p1).consumers - 1
                 if (<Scalar>p1).consumers == 0:
                     _push(&stack, &depth, &cap, p1)
     except BaseException:
