@@ -787,6 +787,8 @@ cdef struct Frame:
 
 cdef inline Py_ssize_t _parent_count(Scalar node) noexcept:
     if node.op == OP_RULE:
+        if node.extra is None or PyTuple_GET_SIZE(node.extra) != 3:  # only a hand-made pickle state
+            return 0
         return PyTuple_GET_SIZE(<tuple>PyTuple_GET_ITEM(node.extra, 2))
     return _arity(node.op)
 
