@@ -184,34 +184,24 @@ def train_moons(steps: int = 100, seed: int = 1337, samples: int = 100, noise: f
     return DemoResult(correct / samples, int(correct), samples, loss_value, steps, seconds, mgx.backend())
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
-    return value
+def _number(kind, minimum: float, what: str):
+    """An argparse type: ``kind`` (int or float) parsed from text, finite and at least ``minimum``."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}") from None
+        if not minimum <= value < float("inf"):
+            raise argparse.ArgumentTypeError(f"expected {what}; got {text}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0; got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0; got {text}")
-    return value
+_positive_int = _number(int, 1, "a positive integer")
+_non_negative_int = _number(int, 0, "an integer >= 0")
+_non_negative_float = _number(float, 0.0, "a finite number >= 0")
 
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:

@@ -65,6 +65,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from . import _backend, ops
+from .datasets import _generator, _positive_int
 from .dispatch import raw_value
 from .scalar import Scalar as _ReferenceScalar
 from .tensor import Tensor
@@ -90,32 +91,12 @@ def _is_parameter(x) -> bool:
     return isinstance(x, (Tensor, _ReferenceScalar, _backend.scalar_class()))
 
 
-def _generator(seed) -> np.random.Generator:
-    """A numpy Generator from ``seed`` (None, an int or a Generator)."""
-    if seed is None or isinstance(seed, np.random.Generator):
-        return np.random.default_rng(seed)
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative int; got {seed}")
-        return np.random.default_rng(int(seed))
-    raise TypeError(f"seed must be None, an int or a numpy.random.Generator; got {type(seed).__name__}")
-
-
-def _count(value, name: str, minimum: int = 1) -> int:
-    """Validate an integer size argument."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}")
-    return int(value)
-
-
 def _sizes(nouts, name: str = "nouts") -> list[int]:
     if isinstance(nouts, (int, np.integer)) or not isinstance(nouts, Sequence) or isinstance(nouts, str):
         raise TypeError(f"{name} must be a list of layer sizes, e.g. [16, 16, 1]; got {type(nouts).__name__}")
     if len(nouts) == 0:
         raise ValueError(f"{name} must name at least one layer size")
-    return [_count(n, f"{name}[{i}]") for i, n in enumerate(nouts)]
+    return [_positive_int(n, f"{name}[{i}]") for i, n in enumerate(nouts)]
 
 
 def _public_attributes(module) -> list:
@@ -418,7 +399,7 @@ class Neuron(Module):
     """
 
     def __init__(self, nin: int, nonlin: bool = True, *, seed=None, scalar_class: type | None = None):
-        nin = _count(nin, "nin")
+        nin = _positive_int(nin, "nin")
         cls = _backend.scalar_class() if scalar_class is None else scalar_class
         if not isinstance(cls, type):
             raise TypeError(f"scalar_class must be a Scalar class; got {type(cls).__name__}")
@@ -467,7 +448,7 @@ class Layer(Module):
     """
 
     def __init__(self, nin: int, nout: int, **kwargs):
-        nout = _count(nout, "nout")
+        nout = _positive_int(nout, "nout")
         kwargs["seed"] = _generator(kwargs.get("seed"))
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
@@ -512,7 +493,7 @@ class MLP(Module):
     """
 
     def __init__(self, nin: int, nouts: list[int], *, seed=None, scalar_class: type | None = None):
-        sizes = [_count(nin, "nin")] + _sizes(nouts)
+        sizes = [_positive_int(nin, "nin")] + _sizes(nouts)
         rng = _generator(seed)
         self.layers = [
             Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1, seed=rng, scalar_class=scalar_class)
@@ -573,8 +554,8 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float64, *, seed=None):
-        self.in_features = _count(in_features, "in_features")
-        self.out_features = _count(out_features, "out_features")
+        self.in_features = _positive_int(in_features, "in_features")
+        self.out_features = _positive_int(out_features, "out_features")
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"dtype must be a floating dtype (float32 or float64); got {dtype}")
@@ -735,7 +716,7 @@ class TensorMLP(Module):
     """
 
     def __init__(self, nin: int, nouts: list[int], activation="relu", dtype=np.float64, *, seed=None):
-        sizes = [_count(nin, "nin")] + _sizes(nouts)
+        sizes = [_positive_int(nin, "nin")] + _sizes(nouts)
         if isinstance(activation, str):
             if activation not in _ACTIVATIONS:
                 raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)} or a callable; got {activation!r}")
