@@ -26,7 +26,7 @@ array([3., 6.])
 
 from __future__ import annotations
 
-from .state import is_active
+from .state import _state, is_active
 
 __all__ = ["Node", "apply", "node_types", "register_node_type", "raw_value"]
 
@@ -81,19 +81,10 @@ def raw_value(x):
     return x
 
 
-def _innermost(args):
-    """Return (node of the innermost active level or None, args with inactive nodes made constant)."""
+def _strip_inactive(args):
+    """Replace nodes of inactive levels by their values; return (innermost active node or None, args)."""
     types = _node_types
-    best = None
-    for a in args:
-        if isinstance(a, types):
-            if not is_active(a._level):
-                break  # an inactive node: take the slow path below
-            if best is None or a._level > best._level:
-                best = a
-    else:
-        return best, args  # the common case: every node is active
-    cleaned = []  # nodes of inactive levels are constants: replace them by their values
+    cleaned = []
     best = None
     for a in args:
         while isinstance(a, types) and not is_active(a._level):
@@ -129,15 +120,29 @@ def apply(prim, *args, **params):
     >>> y.primal, y.tangent
     (1.0, 1.0)
     """
-    top, args = _innermost(args)
-    if top is None:
+    # Step 1: the node of the innermost active level (nodes of inactive levels become constants)
+    types = _node_types
+    top = None
+    for a in args:
+        if isinstance(a, types):
+            level = a._level
+            if level == 0:  # state.is_active(0), inlined: this is the hot path
+                active = not _state.no_grad_depth and not _state.active
+            else:
+                active = is_active(level)
+            if not active:
+                top, args = _strip_inactive(args)
+                break
+            if top is None or level > top._level:
+                top = a
+    if top is None:  # Step 2: plain values
         return prim.forward(*args, **params)
     kind = top._kind
     if kind == "scalar":
         return top._apply(prim, args, params)
+    # Step 3: unwrap the operands of that level
     level = top._level
     cls = type(top)
-    types = _node_types
     values = []
     at_level = []
     nested = False  # does a value still hold a node (of an outer level)?
@@ -161,8 +166,9 @@ def apply(prim, *args, **params):
         values.append(value)
         if isinstance(value, types):
             nested = True
-    # Step 3: values of outer levels go through apply again (which records there); plain values just compute.
+    # values that are nodes of outer levels go through apply again (which records there)
     out = apply(prim, *values, **params) if nested else prim.forward(*values, **params)
     if prim.vjp is None and prim.jvp is None:  # no derivative (comparisons, sign): a constant
         return out
+    # Step 4: wrap the result as a node of this level
     return cls._record(out, level, prim, tuple(at_level), tuple(values), params)

@@ -336,7 +336,9 @@ def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
             if need and d is not None:
                 local = d(*inputs, out)
                 c = g if local is ONE else -g if local is MINUS_ONE else g * local
-                cts.append(unbroadcast(c, x))
+                if type(c) is not np.ndarray or type(x) is not np.ndarray or c.shape != x.shape or c.dtype != x.dtype:
+                    c = unbroadcast(c, x)  # (skipped when there is nothing to do: the common case)
+                cts.append(c)
             else:
                 cts.append(None)
         return cts

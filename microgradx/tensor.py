@@ -534,7 +534,7 @@ class Tensor(ArrayOps, Node):
                 )
             seed = np.ones(value.shape, dtype=dtype)
         else:
-            seed = np.asarray(raw_value(grad), dtype=dtype)
+            seed = np.array(raw_value(grad), dtype=dtype)  # a copy: the output keeps it as its .grad
             if seed.shape != value.shape:
                 raise ValueError(
                     f"backward(grad=...): grad has shape {seed.shape} but the output has shape {value.shape}"
@@ -544,16 +544,27 @@ class Tensor(ArrayOps, Node):
         _backend.engine.backward_sweep(self, seed, True)
 
     def _accumulate_grad(self, g) -> None:
-        if self.grad is not None:
-            self.grad += g
-            return
-        # first gradient: a copy (g may be shared with other nodes' cotangents), in the value's float dtype
-        value = self._value
-        if type(g) is np.ndarray and g.dtype == value.dtype and g.shape == value.shape:
-            self.grad = g.copy()
+        """Add ``g`` to ``.grad`` (eager ``backward()`` calls this on every node it reaches).
+
+        A leaf owns its ``.grad``: the first gradient is copied, later ones
+        are added in place (an optimizer may change it in place too).  A
+        non-leaf keeps its first gradient without a copy -- it may be the
+        very array another node received (``x + 1`` passes ``g`` on
+        unchanged), so it is never changed in place: a second gradient makes
+        a new array.  That saves a copy per node and sweep.
+        """
+        grad = self.grad
+        if grad is None:
+            value = self._value
+            if type(g) is np.ndarray and g.dtype == value.dtype and g.shape == value.shape:
+                self.grad = g if self._parents else g.copy()
+            else:  # an integer value (float64 gradient), or a plain float
+                dtype = value.dtype if value.dtype.kind == "f" else np.float64
+                self.grad = np.array(g, dtype=dtype, copy=True).reshape(value.shape)
+        elif self._parents:
+            self.grad = np.add(grad, g, dtype=grad.dtype)
         else:
-            dtype = value.dtype if value.dtype.kind == "f" else np.float64
-            self.grad = np.array(g, dtype=dtype, copy=True).reshape(value.shape)
+            grad += g
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``grad = None``).
