@@ -136,7 +136,7 @@ def apply(prim, *args, **params):
             if top is None or level > top._level:
                 top = a
     if top is None:  # Step 2: plain values
-        return prim.forward(*args, **params)
+        return prim.forward(*args, **params) if params else prim.forward(*args)
     kind = top._kind
     if kind == "scalar":
         return top._apply(prim, args, params)
@@ -147,7 +147,10 @@ def apply(prim, *args, **params):
     at_level = []
     nested = False  # does a value still hold a node (of an outer level)?
     for a in args:
-        if isinstance(a, types) and a._level == level:
+        if not isinstance(a, types):  # a plain value: a constant
+            values.append(a)
+            at_level.append(None)
+        elif a._level == level:
             if a._kind != kind:
                 if not isinstance(a, Node):  # e.g. the compiled Scalar
                     raise TypeError(
@@ -159,15 +162,19 @@ def apply(prim, *args, **params):
                     "differentiation level in one operation"
                 )
             value = a._inner()
+            values.append(value)
             at_level.append(a)
-        else:
-            value = a
+            if isinstance(value, types):
+                nested = True
+        else:  # a node of an outer level: a constant here, recorded by the next apply
+            values.append(a)
             at_level.append(None)
-        values.append(value)
-        if isinstance(value, types):
             nested = True
     # values that are nodes of outer levels go through apply again (which records there)
-    out = apply(prim, *values, **params) if nested else prim.forward(*values, **params)
+    if nested:
+        out = apply(prim, *values, **params)
+    else:
+        out = prim.forward(*values, **params) if params else prim.forward(*values)
     if prim.vjp is None and prim.jvp is None:  # no derivative (comparisons, sign): a constant
         return out
     # Step 4: wrap the result as a node of this level

@@ -93,16 +93,28 @@ def _index(index):
     return _index_item(index)
 
 
-def _binary(prim, a, b):
-    """``a <op> b`` for the operators: check the operands, apply the primitive, wrap a plain result."""
-    if type(a) not in _READY or type(b) not in _READY:  # Tensors and Python numbers need no checks
-        try:
-            a = _ops.operand(a, "left operand")
-            b = _ops.operand(b, "right operand")
-        except TypeError:
-            return NotImplemented
-    out = apply(prim, a, b)
-    return out if type(out) is Tensor else _ops.wrap(out, (a, b))
+def _operator(prim, reflected=False):
+    """The method behind ``a <op> b`` (or, ``reflected``, ``b <op> a``): one primitive of the rule table.
+
+    The method checks the other operand, applies the primitive and wraps a
+    plain result; ``NotImplemented`` for an operand it cannot take lets
+    Python try the other side.
+    """
+
+    def method(self, other):
+        a, b = (other, self) if reflected else (self, other)
+        if type(other) not in _READY:  # Tensors and Python numbers need no checks
+            try:
+                other = _ops.operand(other, "left operand" if reflected else "right operand")
+            except TypeError:
+                return NotImplemented
+            a, b = (other, self) if reflected else (self, other)
+        out = apply(prim, a, b)
+        return out if type(out) is Tensor else _ops.wrap(out, (a, b))
+
+    method.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
+    method.__doc__ = f"``{'other, self' if reflected else 'self, other'}`` through the rule table's ``{prim.name}``."
+    return method
 
 
 class ArrayOps:
@@ -112,41 +124,12 @@ class ArrayOps:
     __array_priority__ = 1000
 
     # -- arithmetic: every operator is one primitive -------------------------
-    def __add__(self, other):
-        return _binary(R.ADD, self, other)
-
-    def __radd__(self, other):
-        return _binary(R.ADD, other, self)
-
-    def __sub__(self, other):
-        return _binary(R.SUB, self, other)
-
-    def __rsub__(self, other):
-        return _binary(R.SUB, other, self)
-
-    def __mul__(self, other):
-        return _binary(R.MUL, self, other)
-
-    def __rmul__(self, other):
-        return _binary(R.MUL, other, self)
-
-    def __truediv__(self, other):
-        return _binary(R.DIV, self, other)
-
-    def __rtruediv__(self, other):
-        return _binary(R.DIV, other, self)
-
-    def __pow__(self, other):
-        return _binary(R.POW, self, other)
-
-    def __rpow__(self, other):
-        return _binary(R.POW, other, self)
-
-    def __matmul__(self, other):
-        return _binary(R.MATMUL, self, other)
-
-    def __rmatmul__(self, other):
-        return _binary(R.MATMUL, other, self)
+    __add__, __radd__ = _operator(R.ADD), _operator(R.ADD, reflected=True)
+    __sub__, __rsub__ = _operator(R.SUB), _operator(R.SUB, reflected=True)
+    __mul__, __rmul__ = _operator(R.MUL), _operator(R.MUL, reflected=True)
+    __truediv__, __rtruediv__ = _operator(R.DIV), _operator(R.DIV, reflected=True)
+    __pow__, __rpow__ = _operator(R.POW), _operator(R.POW, reflected=True)
+    __matmul__, __rmatmul__ = _operator(R.MATMUL), _operator(R.MATMUL, reflected=True)
 
     def __neg__(self):
         return _ops.negative(self)
@@ -158,23 +141,9 @@ class ArrayOps:
         return _ops.abs(self)
 
     # -- comparisons: values only, no gradient --------------------------------
-    def __lt__(self, other):
-        return _binary(R.LT, self, other)
-
-    def __le__(self, other):
-        return _binary(R.LE, self, other)
-
-    def __gt__(self, other):
-        return _binary(R.GT, self, other)
-
-    def __ge__(self, other):
-        return _binary(R.GE, self, other)
-
-    def __eq__(self, other):
-        return _binary(R.EQ, self, other)
-
-    def __ne__(self, other):
-        return _binary(R.NE, self, other)
+    __lt__, __le__ = _operator(R.LT), _operator(R.LE)
+    __gt__, __ge__ = _operator(R.GT), _operator(R.GE)
+    __eq__, __ne__ = _operator(R.EQ), _operator(R.NE)
 
     __hash__ = object.__hash__  # nodes are identities (usable in sets and dicts)
 
@@ -403,6 +372,7 @@ _UFUNCS = {
 }
 
 _NO_PARAMS: dict = {}
+_new_object = object.__new__
 
 
 class Tensor(ArrayOps, Node):
@@ -455,10 +425,14 @@ class Tensor(ArrayOps, Node):
         self.label = label
 
     # -- construction used by the engine and the transforms -------------------
-    @classmethod
-    def _record(cls, out, level, prim, parents, saved, params):
-        """A node made by ``prim`` (called by :func:`microgradx.dispatch.apply`)."""
-        t = cls.__new__(cls)
+    @staticmethod
+    def _record(out, level, prim, parents, saved, params):
+        """A node made by ``prim`` (called by :func:`microgradx.dispatch.apply` as ``cls._record``).
+
+        A static method, not a class method: it runs once per operation, and
+        binding a class method each time is measurable there.
+        """
+        t = _new_object(Tensor)
         if type(out) is not np.ndarray and not isinstance(out, node_types()):
             out = np.asarray(out)
         t._value = out
