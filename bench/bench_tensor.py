@@ -22,6 +22,7 @@ Run:  python bench/bench_tensor.py            (about two minutes)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -225,7 +226,7 @@ def check_gradients(dtype):
 
 def bench_t1(args) -> list[str]:
     lines = []
-    rounds, calls = (2, 3) if args.quick else (7, 10)
+    rounds, calls = (2, 3) if args.quick else (9, 10)
     for dtype in (np.float32, np.float64):
         check_gradients(dtype)
         makers = {"numpy (hand-written)": numpy_step, "microgradx": microgradx_step, "autograd": autograd_step,
@@ -237,9 +238,16 @@ def bench_t1(args) -> list[str]:
         ours = times["microgradx"]
         lines.append(f"T1 MLP 784-256-10 training step, batch {BATCH}, {np.dtype(dtype).name}")
         for name, t in times.items():
-            lines.append(f"  {name:22s} {t * 1e3:8.2f} ms   {t / floor:5.2f}x numpy   microgradx is "
-                         f"{t / ours:5.2f}x faster" if name != "microgradx" else
-                         f"  {name:22s} {t * 1e3:8.2f} ms   {t / floor:5.2f}x numpy")
+            line = f"  {name:22s} {t * 1e3:8.2f} ms   {t / floor:5.2f}x numpy"
+            if name != "microgradx":
+                line += f"   microgradx/{name} = {ours / t:4.2f}"
+            lines.append(line)
+        for peer, limit in (("autograd", 1.0), ("torch", 1.3)):
+            if peer in times:
+                ratio = ours / times[peer]
+                verdict = "met" if ratio < limit else "MISSED"
+                sign = "<" if limit == 1.0 else "<="
+                lines.append(f"  target microgradx/{peer} {sign} {limit}: {ratio:.2f} {verdict}")
     return lines
 
 
@@ -324,6 +332,9 @@ def bench_t2(args) -> list[str]:
     for name, t in times.items():
         extra = "" if name == "microgradx" else f"   microgradx is {t / ours:5.2f}x faster"
         lines.append(f"  {name:22s} {t * 1e6:8.1f} us/call  {t * 1e6 / CHAIN_LENGTH:6.2f} us/op{extra}")
+    if "autograd" in times:
+        speedup = times["autograd"] / ours
+        lines.append(f"  target autograd/microgradx >= 2: {speedup:.2f} {'met' if speedup >= 2 else 'MISSED'}")
     return lines
 
 
@@ -361,7 +372,10 @@ def bench_t3(args) -> list[str]:
         lines.append(f"  {name:30s} {t * 1e3:7.3f} ms  {bw:6.1f} GB/s  {bw / copy_bw * 100:5.1f}% of copy")
     if compiled is not None:
         speedup = times["numpy g * (1 - y*y)"] / times["fused kernel (compiled)"]
-        lines.append(f"  fused kernel is {speedup:.2f}x faster than the numpy expression")
+        share = 24 * n / times["fused kernel (compiled)"] / 1e9 / copy_bw
+        met = {True: "met", False: "MISSED"}
+        lines.append(f"  target fused/numpy expression >= 1.5x: {speedup:.2f}x {met[speedup >= 1.5]}")
+        lines.append(f"  target fused >= 60% of copy bandwidth: {share * 100:.0f}% {met[share >= 0.6]}")
     else:
         lines.append("  compiled kernels not built: MICROGRADX_EXT=kernels python setup.py build_ext --inplace")
     return lines
@@ -371,20 +385,31 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="few repetitions: rough figures in seconds")
     parser.add_argument("--only", choices=["T1", "T2", "T3"], action="append", help="run only these parts")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads for numpy (via threadpoolctl) and torch; default: numpy's own setting")
     args = parser.parse_args(argv)
     parts = args.only or ["T1", "T2", "T3"]
 
-    threads = blas_threads()
-    torch = optional("torch")
-    if torch is not None and threads is not None:
-        torch.set_num_threads(threads)
-    print(f"microgradx {mgx.__version__}, backend {mgx.backend()}; numpy {np.__version__}, BLAS threads {threads}")
-    print(f"torch threads set to {torch.get_num_threads() if torch else '-'} (= numpy's BLAS threads)")
-    for part, fn in (("T1", bench_t1), ("T2", bench_t2), ("T3", bench_t3)):
-        if part in parts:
-            for line in fn(args):
-                print(line)
-            sys.stdout.flush()
+    limit = contextlib.nullcontext()
+    if args.threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            parser.error("--threads needs threadpoolctl (pip install threadpoolctl)")
+        limit = threadpool_limits(args.threads, user_api="blas")
+    with limit:
+        threads = blas_threads()
+        torch = optional("torch")
+        if torch is not None and threads is not None:
+            torch.set_num_threads(threads)
+        print(f"microgradx {mgx.__version__}, backend {mgx.backend()}; numpy {np.__version__}, "
+              f"BLAS threads {threads}; torch threads {torch.get_num_threads() if torch else '-'} "
+              "(set equal to numpy's BLAS threads)")
+        for part, fn in (("T1", bench_t1), ("T2", bench_t2), ("T3", bench_t3)):
+            if part in parts:
+                for line in fn(args):
+                    print(line)
+                sys.stdout.flush()
     return 0
 
 
