@@ -13,6 +13,15 @@ compare them element by element):
 ``accumulate(acc, g)``
     ``acc + g``, written into ``acc`` when it may be (gradient accumulation).
 
+Where they pay off (``bench/bench_tensor.py`` T3 measures it): the fused
+backward is 5-6x faster than numpy's ``g * (1 - y*y)`` on 10**6 float64
+elements, and the sigmoid forward is one pass where numpy needs six.  numpy's
+own single-pass ufuncs are as fast or faster than a loop compiled for
+baseline x86-64 (numpy picks the CPU's vector instructions at run time, and
+its tanh beats libm's by ~1.7x): the rule table uses numpy
+for the tanh/exp/log/relu forwards, and ``Tensor`` accumulates with numpy's
+in-place add rather than with ``accumulate``.
+
 How the code is organised, which is the pattern to copy for a new kernel:
 
 * one ``cdef`` loop per kernel over ``cython.floating`` (float and double
@@ -22,8 +31,11 @@ How the code is organised, which is the pattern to copy for a new kernel:
   views, float16, integer arrays, mixed dtypes, zero-size arrays) to the
   numpy reference, so no input can reach an unchecked loop.
 
-No ``prange``: on small arrays a thread team costs more than it saves, and
-the big elementwise passes of a training step are memory-bound already.
+No ``prange``: a prototype of the fused tanh backward with ``prange``
+(``schedule="static"``) ran about 1.9x faster on 10**6 elements on an idle
+2-core machine, but saves only ~10 us on the 128x256 arrays of the T1
+training step, competes with the BLAS threads for the same two cores, and
+would make OpenMP a build requirement (the default macOS compiler has none).
 
 Examples
 --------

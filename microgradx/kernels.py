@@ -66,7 +66,13 @@ def forward(name: str, x):
     >>> forward("relu", np.array([-1.0, 2.0]))
     array([0., 2.])
     """
-    return FORWARD[name](x)
+    return FORWARD[_known(name)](x)
+
+
+def _known(name: str) -> str:
+    if name not in FORWARD:
+        raise ValueError(f"unknown kernel {name!r}; expected one of {sorted(FORWARD)}")
+    return name
 
 
 def _plain_float(a) -> bool:
@@ -92,6 +98,7 @@ def backward(name: str, g, x, out):
     >>> backward("relu", 1.0, 2.0, 2.0) is None
     True
     """
+    _known(name)
     if not _plain_float(g):
         return None
     needed = x if name in ("relu", "log") else out

@@ -324,7 +324,15 @@ def _relu_array(x):
 
 
 def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
-    """Declare an elementwise primitive from its local derivatives."""
+    """Declare an elementwise primitive from its local derivatives ``d(*inputs, out)``, one per input.
+
+    Both rules are built from the same partials: reverse mode multiplies
+    each by the cotangent ``g`` and sums the product back to its input's
+    shape (:func:`unbroadcast`); forward mode multiplies each by its input's
+    tangent and adds them up.  ``kernel`` names a fused compiled loop that
+    computes the reverse rule of a one-input primitive in one pass; it is
+    used when the arrays are plain floats of one shape (else the formula is).
+    """
 
     def vjp(g, out, inputs, params, needs):
         if kernel is not None:
@@ -337,7 +345,7 @@ def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
                 local = d(*inputs, out)
                 c = g if local is ONE else -g if local is MINUS_ONE else g * local
                 if type(c) is not np.ndarray or type(x) is not np.ndarray or c.shape != x.shape or c.dtype != x.dtype:
-                    c = unbroadcast(c, x)  # (skipped when there is nothing to do: the common case)
+                    c = unbroadcast(c, x)  # (the check above skips the call when there is nothing to do)
                 cts.append(c)
             else:
                 cts.append(None)
