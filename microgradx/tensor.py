@@ -93,6 +93,13 @@ def _index(index):
     return _index_item(index)
 
 
+def _numpy_style(result, dtype, out):
+    """numpy's reductions call ``t.sum(axis=..., dtype=..., out=...)``: honour ``dtype``, refuse ``out``."""
+    if out is not None:
+        raise TypeError("out= is not supported: Tensors are never written in place")
+    return result if dtype is None else _ops.astype(result, dtype)
+
+
 def _operator(prim, reflected=False):
     """The method behind ``a <op> b`` (or, ``reflected``, ``b <op> a``): one primitive of the rule table.
 
@@ -242,29 +249,29 @@ class ArrayOps:
         return bool(np.asarray(raw_value(self)))
 
     # -- methods: one line each -------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        """See :func:`microgradx.sum`."""
-        return _ops.sum(self, axis, keepdims)
+    def sum(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.sum` (``dtype``/``out``: so that ``np.sum(t)`` works too)."""
+        return _numpy_style(_ops.sum(self, axis, keepdims), dtype, out)
 
-    def mean(self, axis=None, keepdims=False):
-        """See :func:`microgradx.mean`."""
-        return _ops.mean(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.mean` (``dtype``/``out``: so that ``np.mean(t)`` works too)."""
+        return _numpy_style(_ops.mean(self, axis, keepdims), dtype, out)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
-        """See :func:`microgradx.var`."""
-        return _ops.var(self, axis, keepdims, ddof)
+    def var(self, axis=None, keepdims=False, ddof=0, *, dtype=None, out=None):
+        """See :func:`microgradx.var` (``dtype``/``out``: so that ``np.var(t)`` works too)."""
+        return _numpy_style(_ops.var(self, axis, keepdims, ddof), dtype, out)
 
-    def std(self, axis=None, keepdims=False, ddof=0):
-        """See :func:`microgradx.std`."""
-        return _ops.std(self, axis, keepdims, ddof)
+    def std(self, axis=None, keepdims=False, ddof=0, *, dtype=None, out=None):
+        """See :func:`microgradx.std` (``dtype``/``out``: so that ``np.std(t)`` works too)."""
+        return _numpy_style(_ops.std(self, axis, keepdims, ddof), dtype, out)
 
-    def max(self, axis=None, keepdims=False):
-        """See :func:`microgradx.max`."""
-        return _ops.max(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.max` (``dtype``/``out``: so that ``np.max(t)`` works too)."""
+        return _numpy_style(_ops.max(self, axis, keepdims), dtype, out)
 
-    def min(self, axis=None, keepdims=False):
-        """See :func:`microgradx.min`."""
-        return _ops.min(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.min` (``dtype``/``out``: so that ``np.min(t)`` works too)."""
+        return _numpy_style(_ops.min(self, axis, keepdims), dtype, out)
 
     def argmax(self, axis=None, keepdims=False):
         """See :func:`microgradx.argmax`."""

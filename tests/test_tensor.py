@@ -331,3 +331,17 @@ def test_deep_tensor_chain_backward():
         y = y * 1.0001
     y.sum().backward()
     np.testing.assert_allclose(x.grad, np.full(2, 1.0001**5000))
+
+
+def test_numpy_reductions_keep_the_graph():
+    x = mgx.array([1.0, 2.0, 4.0])
+    for fn in (np.sum, np.mean, np.max, np.min, np.var, np.std):
+        y = fn(x * x)
+        assert isinstance(y, Tensor), fn.__name__
+        np.testing.assert_allclose(y.data, fn(x.data * x.data))
+    x.zero_grad()
+    np.sum(x * x, axis=0).backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0, 8.0])
+    assert np.sum(x, dtype=np.float32).dtype == np.float32
+    with pytest.raises(TypeError, match="out="):
+        np.sum(x, out=np.zeros(()))
