@@ -508,12 +508,12 @@ def max(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
 
 
 def min(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
-    """Minimum over ``axis`` (as ``-max(-a)``).
+    """Minimum over ``axis``; tied minima share the gradient equally.
 
     >>> min(array([1.0, 3.0, 2.0]))
     Tensor(1.)
     """
-    return -max(-operand(a, "a"), axis, keepdims)
+    return _call(R.MIN, a, axis=_axis(axis), keepdims=bool(keepdims))
 
 
 def logsumexp(a, axis=None, keepdims: bool = False):

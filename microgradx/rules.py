@@ -493,34 +493,41 @@ SUM = _register(Primitive("sum", _sum_forward, vjp=_sum_vjp, jvp=_sum_jvp,
                           formulas=("d(Σx)/dx_i = 1",)))
 
 
-def _max_forward(x, axis=None, keepdims=False):
-    try:
-        return np.max(x, axis=axis, keepdims=keepdims)
-    except ValueError:
-        raise ValueError(f"max over an empty axis of shape {np.shape(x)} has no value") from None
+def _extremum_forward(reduce, name):
+    def forward(x, axis=None, keepdims=False):
+        try:
+            return reduce(x, axis=axis, keepdims=keepdims)
+        except ValueError:
+            raise ValueError(f"{name} over an empty axis of shape {np.shape(x)} has no value") from None
+
+    forward.__name__ = name
+    return forward
 
 
-def _argmax_mask(out, inputs, params):
+def _extremum_share(out, inputs, params):
+    """Where x equals the reduced max (or min): 1/count there (ties share equally), 0 elsewhere."""
     x = inputs[0]
     shape = shape_of(x)
     axes = _norm_axes(params.get("axis"), len(shape))
     keep = _keep_shape(shape, axes)
-    hit = mask(x == reshape(out, keep), x)  # 1 at the maxima; ties share
+    hit = mask(x == reshape(out, keep), x)
     return hit / sum_(hit, axis=axes, keepdims=True), keep
 
 
-def _max_vjp(g, out, inputs, params, needs):
-    share, keep = _argmax_mask(out, inputs, params)
+def _extremum_vjp(g, out, inputs, params, needs):
+    share, keep = _extremum_share(out, inputs, params)
     return (reshape(g, keep) * share,)
 
 
-def _max_jvp(tangents, out, inputs, params):
-    share, keep = _argmax_mask(out, inputs, params)
+def _extremum_jvp(tangents, out, inputs, params):
+    share, keep = _extremum_share(out, inputs, params)
     return sum_(tangents[0] * share, axis=params.get("axis"), keepdims=params.get("keepdims", False))
 
 
-MAX = _register(Primitive("max", _max_forward, vjp=_max_vjp, jvp=_max_jvp,
+MAX = _register(Primitive("max", _extremum_forward(np.max, "max"), vjp=_extremum_vjp, jvp=_extremum_jvp,
                           formulas=("1 at the maximum (ties share equally), else 0",)))
+MIN = _register(Primitive("min", _extremum_forward(np.min, "min"), vjp=_extremum_vjp, jvp=_extremum_jvp,
+                          formulas=("1 at the minimum (ties share equally), else 0",)))
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):

@@ -262,3 +262,13 @@ def test_astype():
     assert x.grad.dtype == np.float64 and x.grad.tolist() == [2.0, 2.0]
     i = x.astype(np.int64)
     assert i.dtype == np.int64 and i.is_leaf  # a cast to integers is a constant
+
+
+def test_min_and_max_of_integer_and_bool_arrays():
+    assert int(mgx.min(mgx.array(np.array([0, 5, 3], np.uint8)))) == 0  # no negation trick: unsigned is safe
+    assert int(mgx.max(mgx.array(np.array([0, 5, 3], np.uint8)))) == 5
+    assert bool(mgx.min(mgx.array([True, False]))) is False
+    x = mgx.array([4, 1, 1])
+    mgx.min(x).backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5])
+    assert x.grad.dtype == np.float64

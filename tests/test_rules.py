@@ -22,7 +22,7 @@ def test_every_primitive_has_both_rules_or_none():
         assert prim.formulas, f"{name} has no formula written out for people"
     assert {"eq", "lt", "sign", "stop_gradient"} <= set(CONSTANT)
     expected = {"add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "square", "sin", "cos", "tanh",
-                "sigmoid", "relu", "abs", "maximum", "minimum", "where", "sum", "max", "logsumexp", "matmul",
+                "sigmoid", "relu", "abs", "maximum", "minimum", "where", "sum", "max", "min", "logsumexp", "matmul",
                 "reshape", "transpose", "broadcast_to", "getitem", "scatter_add", "concatenate", "astype"}
     assert expected <= set(R.table)
 
