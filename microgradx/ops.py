@@ -638,8 +638,10 @@ def swapaxes(a, axis1: int, axis2: int):
     (4, 3, 2)
     """
     a = operand(a, "a")
-    perm = list(range(len(_shape(a))))
-    perm[axis1], perm[axis2] = perm[axis2], perm[axis1]
+    ndim = len(_shape(a))
+    i, j = (R._norm_axes(k, ndim)[0] for k in (axis1, axis2))
+    perm = list(range(ndim))
+    perm[i], perm[j] = perm[j], perm[i]
     return transpose(a, perm)
 
 

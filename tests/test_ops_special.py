@@ -237,6 +237,8 @@ def test_shape_mismatches_name_both_shapes(fn, shapes):
     (lambda: mgx.matmul(mgx.array(2.0), mgx.zeros(2)), ValueError),
     (lambda: mgx.squeeze(mgx.zeros((2, 3)), 0), ValueError),
     (lambda: mgx.transpose(mgx.zeros((2, 3)), (0, 0)), ValueError),
+    (lambda: mgx.swapaxes(mgx.zeros((2, 3)), 0, 2), ValueError),
+    (lambda: mgx.expand_dims(mgx.zeros((2, 3)), 5), ValueError),
     (lambda: mgx.sum(mgx.zeros((2, 3)), axis=3), ValueError),
     (lambda: mgx.sum(mgx.zeros((2, 3)), axis="a"), TypeError),
     (lambda: mgx.reshape(mgx.zeros(2), "ab"), TypeError),
