@@ -28,25 +28,11 @@ from .tensor import Tensor
 
 Scalar = _backend.scalar_class()
 
-# --- further public modules: each owner adds its own lines below its marker ---
-# [transforms]
-from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp  # noqa: E402, F401, I001
-_ops_all = [*_ops_all, "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian"]  # __all__ is set below
-# [tree]
-from . import tree  # noqa: E402, F401, I001
-_ops_all = [*_ops_all, "tree"]
-# [check]
-from .check import check_grad  # noqa: E402, F401, I001
-_ops_all = [*_ops_all, "check_grad"]
-# [nn]
-from . import datasets, nn, optim  # noqa: E402, F401, I001
-_ops_all = [*_ops_all, "nn", "optim", "datasets"]
-# [viz]
-from . import viz  # noqa: E402, F401, I001
-_ops_all = [*_ops_all, "viz"]
-# [explain]
-from .explain import explain  # noqa: E402, F401, I001
-_ops_all = [*_ops_all, "explain"]
+# Layers above the nodes: transforms, trees, checks, then the user-level modules.
+from . import datasets, nn, optim, tree, viz  # noqa: E402
+from .check import check_grad  # noqa: E402
+from .explain import explain  # noqa: E402
+from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -64,4 +50,9 @@ def backend() -> str:
     return _backend.NAME
 
 
-__all__ = ["Scalar", "Tensor", "Dual", "no_grad", "backend", *_ops_all]
+__all__ = [
+    "Scalar", "Tensor", "Dual", "no_grad", "backend",
+    "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "check_grad", "explain",
+    "tree", "nn", "optim", "datasets", "viz",
+    *_ops_all,
+]
