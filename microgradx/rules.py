@@ -323,6 +323,25 @@ def _relu_array(x):
     return np.maximum(x, 0)
 
 
+def _local(d, inputs, out):
+    """The local derivative ``d(*inputs, out)``, with IEEE arithmetic for plain Python floats.
+
+    Python's float arithmetic raises at poles (``1.0 / 0.0``) and turns
+    negative bases with fractional powers into complex numbers; the same
+    formula on numpy float64 gives ``inf`` and ``nan`` as IEEE-754 says.
+    """
+    try:
+        local = d(*inputs, out)
+        if type(local) is not complex:
+            return local
+    except ArithmeticError:  # ZeroDivisionError, OverflowError
+        pass
+    with np.errstate(all="ignore"):
+        local = d(*(np.float64(v) if type(v) is float else v for v in inputs),
+                  np.float64(out) if type(out) is float else out)
+    return float(local)
+
+
 def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
     """Declare an elementwise primitive from its local derivatives ``d(*inputs, out)``, one per input.
 
@@ -342,7 +361,7 @@ def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
         cts = []
         for need, d, x in zip(needs, partials, inputs):
             if need and d is not None:
-                local = d(*inputs, out)
+                local = _local(d, inputs, out)
                 c = g if local is ONE else -g if local is MINUS_ONE else g * local
                 if type(c) is not np.ndarray or type(x) is not np.ndarray or c.shape != x.shape or c.dtype != x.dtype:
                     c = unbroadcast(c, x)  # (the check above skips the call when there is nothing to do)
@@ -356,7 +375,7 @@ def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
         for t, d in zip(tangents, partials):
             if t is None or d is None:
                 continue
-            c = _scale(t, d(*inputs, out))
+            c = _scale(t, _local(d, inputs, out))
             total = c if total is None else total + c
         if total is not None and shape_of(total) != shape_of(out):
             total = broadcast_to(total, shape_of(out))
