@@ -46,6 +46,8 @@ from collections import deque
 
 import numpy as np
 
+from . import _backend
+
 __all__ = ["draw", "to_dot", "to_svg", "Graph", "dot_available", "topological_order", "value_of", "format_value",
            "MAX_NODES"]
 
@@ -111,10 +113,9 @@ def value_of(node):
 def topological_order(root) -> list:
     """Nodes reachable from ``root``, each after all of its parents (``root`` last).
 
-    The same depth-first walk with an explicit stack as
-    :func:`microgradx.engine.topological_order`, so the order is the one the
-    backward sweep uses; it only *reads* the graph (visited nodes are kept in
-    a dict instead of being marked).
+    This is the engine's own walk -- :func:`microgradx.engine.topological_order`
+    (or its compiled twin), and the compiled Scalar's C version for compiled
+    Scalars -- so the picture shows exactly the order the backward sweep uses.
 
     Parameters
     ----------
@@ -134,24 +135,11 @@ def topological_order(root) -> list:
     ['a', 'mul', 'add']
     """
     _check_root(root)
-    seen = {id(root)}
-    order = []
-    stack = [(root, 0)]
-    while stack:
-        node, i = stack.pop()
-        parents = node._parents
-        n = len(parents)
-        while i < n:
-            p = parents[i]
-            i += 1
-            if p is not None and id(p) not in seen:
-                seen.add(id(p))
-                stack.append((node, i))
-                stack.append((p, 0))
-                break
-        else:
-            order.append(node)
-    return order
+    if type(root).__module__ == "microgradx._ext.scalar":
+        from ._ext.scalar import topological_order as walk  # the compiled Scalar's C walk
+    else:
+        walk = _backend.engine.topological_order  # Tensors and reference Scalars
+    return walk(root)
 
 
 def _nearest(root, limit: int) -> tuple[set, int]:
