@@ -8,14 +8,15 @@ check the two against each other); what changes is where the work happens:
   this module's C copy of the rule table's scalar formulas -- and fills a new
   node's C fields (value, op code, parents, operand values).  No Python
   function of the rule table is called on the fast path.
-* **backward**: ``backward()`` runs entirely in C, in two passes over an
-  explicit stack (a C array): the first marks every node reachable from the
-  output with this sweep's epoch and counts its consumers; the second starts
-  at the output and releases a node once all its consumers have sent their
-  cotangents -- a reverse topological order (the consumer-count form of the
-  topological sort) -- applying the node's local derivatives and adding its
-  cotangent, accumulated in a C double, to ``.grad``.  A million-node chain
-  sweeps and frees without recursion.
+* **backward**: ``backward()`` runs entirely in C, in one pass: every node
+  counts the nodes recorded with it as an operand (its consumers), so the
+  sweep starts at once from the output and releases a node as soon as all
+  its consumers have sent their cotangents (Kahn's algorithm, the
+  consumer-count form of the topological sort), applying the node's local
+  derivatives and adding its cotangent, accumulated in a C double, to
+  ``.grad``.  When some consumer is not part of the output's graph, the
+  sweep counts again what is left (see ``_backward``).  A million-node
+  chain sweeps and frees without recursion.
 * **memory**: parents are held directly in two C fields (``_parents`` gives
   them as a tuple); ``@cython.trashcan(True)`` makes freeing a deep chain
   iterative.  Nodes never form reference cycles, so they are not tracked by
@@ -53,8 +54,10 @@ from libc.math cimport pow as c_pow
 from libc.math cimport sin as c_sin
 from libc.math cimport sqrt as c_sqrt
 from libc.math cimport tanh as c_tanh
+from libc.limits cimport INT_MAX
 from libc.stdint cimport uintptr_t
 from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memmove
 
 import numbers as _numbers
 
@@ -76,9 +79,7 @@ cdef extern from *:
 cdef extern from "Python.h":
     void PyObject_GC_UnTrack(void* op)
 
-# A hint to start loading memory the sweep needs a few steps later (a fresh graph is
-# mostly outside the CPU caches; measured: the first backward() of the S1 graph
-# takes about 30% less time with the three hints below).
+# A hint to start loading memory the sweep will need soon (see _backward: where and why).
 cdef extern from *:
     """
     #if defined(__GNUC__) || defined(__clang__)
@@ -88,6 +89,9 @@ cdef extern from *:
     #endif
     """
     void MGX_PREFETCH(const void* p) noexcept nogil
+
+cdef enum:
+    LOOKAHEAD = 8  # the sweep asks for the memory of the node this many places back in its queue
 
 
 # ---------------------------------------------------------------------------
@@ -327,6 +331,21 @@ cdef double _to_double(object x, str name) except? -1.0:
 # The node
 # ---------------------------------------------------------------------------
 @cython.final
+@cython.auto_pickle(False)
+cdef class _Extra:
+    """What few nodes need, kept outside the node so that every node stays small.
+
+    ``label`` (a name set by the user), and for a primitive without a C copy
+    (op code ``OP_RULE``): the rule-table entry, the operand values it saved
+    and the parents, one per operand (``None`` for a constant).
+    """
+    cdef str label
+    cdef object prim
+    cdef tuple saved
+    cdef tuple parents
+
+
+@cython.final
 @cython.freelist(64)
 @cython.trashcan(True)
 cdef class Scalar:
@@ -355,18 +374,22 @@ cdef class Scalar:
     0.786448
     """
 
-    # The fields the sweep reads come first (they share the object's first cache line).
+    # Layout: with the 16-byte object header, the first line below fills the object's first
+    # 64-byte cache line (the block's GC header sits just before it, so the object starts on a
+    # line): a consumer sending its cotangent touches only that line of its parent.  The whole
+    # object is 112 bytes, a 128-byte block with the GC header: two cache lines per node.
     cdef Scalar p0, p1       # the operands' nodes, in operand order (None: a constant, or no operand)
-    cdef size_t mark         # epoch visit mark of graph walks
-    cdef int consumers       # during a sweep: consumers whose cotangent is not yet sent
-    cdef short op            # op code (OP_LEAF for a leaf)
+    cdef size_t mark         # visit mark of graph walks (see _new_epoch)
+    cdef int pending         # during a sweep: consumers that have not yet sent their cotangent
+    cdef int consumers       # nodes recorded with this one as an operand (one per operand slot)
+    cdef unsigned char op    # op code (OP_LEAF for a leaf)
     cdef unsigned char has_cot  # 1 while a sweep has a cotangent for this node
     cdef double cot          # that cotangent
+    # second cache line: what the sweep needs when it applies this node's rule
     cdef public double data
     cdef double s0, s1       # operand values the rule needs (saved at creation)
     cdef public double grad
-    cdef object _label
-    cdef tuple extra         # OP_RULE only: (primitive, saved values, parents tuple)
+    cdef _Extra extra        # None, or the label and (OP_RULE) the rule-table entry
     cdef object __weakref__
 
     _kind = "scalar"
@@ -379,7 +402,13 @@ cdef class Scalar:
         self.data = _to_double(data, "Scalar data")
         self.grad = 0.0
         self.op = OP_LEAF
-        self.label = label
+        _set_label(self, label)
+
+    def __reduce__(self):
+        # copy, deepcopy and pickle rebuild a node through _restore, which records it like any
+        # new node (so it is counted as a consumer of its operands); visit marks and
+        # cotangents, which belong to one sweep, are not kept.
+        return (_restore, (self.data, self.grad, self.label, _prim_reference(self), self._parents, self._saved))
 
     # -- micrograd's operators --------------------------------------------------
     def __add__(self, other):
@@ -578,20 +607,20 @@ cdef class Scalar:
         >>> Scalar(1.0, label="x").label
         'x'
         """
-        return "" if self._label is None else self._label
+        if self.extra is None or self.extra.label is None:
+            return ""
+        return self.extra.label
 
     @label.setter
     def label(self, value):
-        if not isinstance(value, str):
-            raise TypeError(f"label must be a str; got {_kind_name(value)}")
-        self._label = str(value)
+        _set_label(self, value)
 
     @property
     def _parents(self):
         """One entry per operand: the operand's node, or ``None`` for a constant; ``()`` for a leaf."""
         cdef int k = _arity(self.op)
         if self.op == OP_RULE:
-            return self.extra[2]
+            return self.extra.parents
         if k == 0:
             return ()
         if k == 1:
@@ -609,7 +638,7 @@ cdef class Scalar:
         if self.op == OP_LEAF:
             return None
         if self.op == OP_RULE:
-            return self.extra[0]
+            return self.extra.prim
         return _rules().table[_OP_NAMES[self.op]]
 
     @property
@@ -618,7 +647,7 @@ cdef class Scalar:
         if self.op == OP_LEAF:
             return ""
         if self.op == OP_RULE:
-            return self.extra[0].name
+            return self.extra.prim.name
         return _OP_NAMES[self.op]
 
     @property
@@ -631,7 +660,23 @@ cdef class Scalar:
             return (self.s0,)
         if k == 2:
             return (self.s0, self.s1)
-        return self.extra[1]
+        return self.extra.saved
+
+    @property
+    def _consumers(self):
+        """How many nodes have been recorded with this one as an operand (one per operand slot).
+
+        The count never goes down (see ``_backward``): it is at least the
+        number of live consumers.
+
+        >>> x = Scalar(2.0); y = x * x; z = x + 1.0
+        >>> x._consumers
+        3
+        >>> del y
+        >>> x._consumers
+        3
+        """
+        return self.consumers
 
     @property
     def _mark(self):
@@ -687,7 +732,19 @@ cdef inline Scalar _leaf(double value):
     return n
 
 
+# Consumer counts.  Every node counts the nodes recorded with it as an operand, one per operand
+# slot (``a * a`` counts twice).  Only _record and _record_rule set a node's operands, and they
+# count them.  The count never goes down: subtracting freed consumers would cost a __dealloc__
+# call on every node freed, and backward() needs no more than a count that is never too low
+# (see _backward).  It stops at INT_MAX instead of wrapping around (a parameter gains a few
+# consumers at every training step).
+cdef inline void _count_consumer(Scalar p) noexcept:
+    if p.consumers != INT_MAX:
+        p.consumers += 1
+
+
 cdef inline Scalar _record(double value, int op, Scalar p0, Scalar p1, double s0, double s1):
+    """A new node made by C op ``op`` from operands ``p0``, ``p1`` (``None`` for constants)."""
     cdef Scalar n = Scalar.__new__(Scalar)
     PyObject_GC_UnTrack(<void*>n)
     n.data = value
@@ -696,7 +753,35 @@ cdef inline Scalar _record(double value, int op, Scalar p0, Scalar p1, double s0
     n.p1 = p1
     n.s0 = s0
     n.s1 = s1
+    if p0 is not None:
+        _count_consumer(p0)
+    if p1 is not None:
+        _count_consumer(p1)
     return n
+
+
+cdef Scalar _record_rule(double value, object prim, tuple saved, tuple parents):
+    """A new node made by a rule-table primitive without a C copy (``parents``: Scalars or None)."""
+    cdef Scalar n = _record(value, OP_RULE, None, None, 0.0, 0.0)
+    n.extra = _Extra()
+    n.extra.prim = prim
+    n.extra.saved = saved
+    n.extra.parents = parents
+    for p in parents:
+        if p is not None:
+            _count_consumer(<Scalar>p)
+    return n
+
+
+cdef int _set_label(Scalar node, object value) except -1:
+    if not isinstance(value, str):
+        raise TypeError(f"label must be a str; got {_kind_name(value)}")
+    if node.extra is None:
+        if not value:
+            return 0  # the default: no _Extra needed
+        node.extra = _Extra()
+    node.extra.label = str(value)
+    return 0
 
 
 cdef object _binary(int op, object a, object b):
@@ -769,7 +854,6 @@ cdef object _apply(object prim, tuple args):
         else:
             raise TypeError(f"Scalar operations take Scalars and numbers; got {_kind_name(a)}")
     cdef double out
-    cdef Scalar node
     if code != OP_RULE and n == _arity(code):
         if n == 1:
             out = _forward1(code, float(values[0]))
@@ -785,69 +869,156 @@ cdef object _apply(object prim, tuple args):
         return result  # comparisons and sign: a plain constant
     if not (record and any_parent):
         return _leaf(float(result))
-    node = _record(float(result), OP_RULE, None, None, 0.0, 0.0)
-    node.extra = (prim, tuple(values), tuple(parents))
+    return _record_rule(float(result), prim, tuple(values), tuple(parents))
+
+
+# ---------------------------------------------------------------------------
+# Copying and pickling
+# ---------------------------------------------------------------------------
+cdef object _prim_reference(Scalar node):
+    """How ``__reduce__`` names a node's primitive: ``None`` for a leaf, the name of a
+    rule-table entry (a copy then has the very same primitive and C op code), else the
+    primitive itself."""
+    prim = node._prim
+    if prim is None:
+        return None
+    if _rules().table.get(prim.name) is prim:
+        return prim.name
+    return prim
+
+
+def _restore(data, grad, label, prim, parents, saved):
+    """Rebuild a node from the state ``Scalar.__reduce__`` gives (copy, deepcopy, pickle).
+
+    The node is recorded like any new one, so it counts as a consumer of its
+    operands.
+
+    >>> import copy
+    >>> x = Scalar(2.0); y = x * x
+    >>> z = copy.copy(y)
+    >>> z._parents[0] is x, x._consumers
+    (True, 4)
+    """
+    cdef Scalar node
+    cdef Py_ssize_t n
+    cdef object code
+    rules = _rules()
+    if isinstance(prim, str):
+        if prim not in rules.table:
+            raise ValueError(f"prim: no rule-table primitive named {prim!r}")
+        prim = rules.table[prim]
+    if type(parents) is not tuple or type(saved) is not tuple:
+        raise TypeError("parents and saved must be tuples")
+    for p in parents:
+        if p is not None and type(p) is not Scalar:
+            raise TypeError(f"parents must hold compiled Scalars or None; got {_kind_name(p)}")
+    n = len(parents)
+    if prim is None:
+        if n or saved:
+            raise ValueError("a leaf (prim None) has no parents and no saved values")
+        node = Scalar(data, label)
+    else:
+        if len(saved) != n:
+            raise ValueError(f"saved must hold one value per parent ({n}); got {len(saved)}")
+        code = _code_of_prim.get(prim)
+        if code is not None and n == _arity(<int>code):
+            node = _record(_to_double(data, "data"), <int>code, parents[0], parents[1] if n == 2 else None,
+                           _to_double(saved[0], "saved values"), _to_double(saved[1], "saved values") if n == 2 else 0.0)
+        else:
+            node = _record_rule(_to_double(data, "data"), prim, saved, parents)
+        _set_label(node, label)
+    node.grad = _to_double(grad, "grad")
     return node
 
 
 # ---------------------------------------------------------------------------
-# The backward sweep, in C
+# Graph walks and the backward sweep, in C
 # ---------------------------------------------------------------------------
-cdef struct Frame:
-    PyObject* node   # borrowed: every node is kept alive by the root through its parents
-    Py_ssize_t next  # index of the next parent to look at
+# The walks handle nodes through borrowed pointers (PyObject*, no reference counting): the
+# root keeps every node of its graph alive, and nothing a walk does frees a node.  Fields of
+# nodes behind such pointers are updated with ``x.f = x.f + v`` (Cython would take a
+# reference for ``x.f += v`` through a cast).
+
+# Visit marks.  A walk stamps the nodes it reaches with a number no walk used before, so
+# "reached in this walk?" is one comparison and nothing needs cleaning afterwards.  The
+# compiled walks share one counter for the whole process (they all run holding the GIL) that
+# counts down from the largest size_t: microgradx.state hands out per-thread numbers counting
+# up from 1 (for the reference engine, which may walk compiled Scalars too), so the two never
+# meet, and threads that share nodes (a model's parameters) never reuse each other's marks.
+cdef size_t _last_epoch = <size_t>-1
 
 
-cdef inline Py_ssize_t _parent_count(Scalar node) noexcept:
-    if node.op == OP_RULE:
-        if node.extra is None or PyTuple_GET_SIZE(node.extra) != 3:  # only a hand-made pickle state
-            return 0
-        return PyTuple_GET_SIZE(<tuple>PyTuple_GET_ITEM(node.extra, 2))
-    return _arity(node.op)
+cdef inline size_t _new_epoch() noexcept:
+    global _last_epoch
+    _last_epoch -= 1
+    return _last_epoch
 
 
-cdef inline PyObject* _parent(Scalar node, Py_ssize_t i) noexcept:
-    """Borrowed pointer to parent i (may be None)."""
-    if node.op == OP_RULE:
-        return PyTuple_GET_ITEM(<tuple>PyTuple_GET_ITEM(node.extra, 2), i)
-    return <PyObject*>node.p0 if i == 0 else <PyObject*>node.p1
+cdef struct Buffer:
+    PyObject** items  # malloc'ed array of borrowed pointers; items[head:size] are in use
+    Py_ssize_t head, size, capacity  # (head moves only when the buffer is used as a queue)
 
 
-cdef inline void _add_cot(Scalar p, double c) noexcept:
-    if p.has_cot:
-        p.cot = p.cot + c
-    else:
-        p.cot = c
-        p.has_cot = 1
-
-
-cdef int _rule_vjp(Scalar node, double g) except -1:
-    """Reverse step of a node made by a primitive without a C copy: call the rule table."""
-    prim, saved, parents = node.extra
-    needs = tuple([p is not None for p in parents])
-    cts = prim.vjp(g, node.data, saved, _NO_PARAMS, needs)
-    for p, c in zip(parents, cts):
-        if p is not None and c is not None:
-            _add_cot(<Scalar>p, float(c))
+cdef int _buffer_init(Buffer* b) except -1:
+    b.head = 0
+    b.size = 0
+    b.capacity = 1024
+    b.items = <PyObject**>malloc(b.capacity * sizeof(PyObject*))
+    if b.items == NULL:
+        raise MemoryError()
     return 0
 
 
-cdef inline PyObject* _parent_of(PyObject* node, Py_ssize_t i) noexcept:
-    """Borrowed pointer to parent i of a node (may be None); i < _parent_count(node)."""
+cdef int _make_room(Buffer* b) except -1:
+    """Room for one more item: slide the items in use to the front, or double the array."""
+    cdef PyObject** grown
+    if b.head >= b.capacity // 2:
+        memmove(b.items, b.items + b.head, (b.size - b.head) * sizeof(PyObject*))
+        b.size -= b.head
+        b.head = 0
+    else:
+        grown = <PyObject**>realloc(b.items, 2 * b.capacity * sizeof(PyObject*))
+        if grown == NULL:
+            raise MemoryError()
+        b.items = grown
+        b.capacity *= 2
+    return 0
+
+
+cdef inline int _append(Buffer* b, PyObject* item) except -1:
+    if b.size == b.capacity:
+        _make_room(b)
+    b.items[b.size] = item
+    b.size += 1
+    return 0
+
+
+cdef inline Py_ssize_t _parent_count(PyObject* node) noexcept:
+    """Number of operand slots of a node (each holds a parent node or None)."""
     if (<Scalar>node).op == OP_RULE:
-        return _parent((<Scalar>node), i)
+        return PyTuple_GET_SIZE((<Scalar>node).extra.parents)
+    return _arity((<Scalar>node).op)
+
+
+cdef inline PyObject* _parent_of(PyObject* node, Py_ssize_t i) noexcept:
+    """Borrowed pointer to the parent in slot i (may be None); i < _parent_count(node)."""
+    if (<Scalar>node).op == OP_RULE:
+        return PyTuple_GET_ITEM((<Scalar>node).extra.parents, i)
     return <PyObject*>(<Scalar>node).p0 if i == 0 else <PyObject*>(<Scalar>node).p1
+
+
+cdef struct Frame:
+    PyObject* node   # borrowed
+    Py_ssize_t next  # index of the next parent to look at
 
 
 cdef Py_ssize_t _topological_order(Scalar root, PyObject*** order_out) except -1:
     """Fill a malloc'ed array with the nodes reachable from root, parents first; return its length.
 
     The same depth-first walk as microgradx.engine.topological_order, with a
-    C array as the stack and the top frame updated in place.  Nodes are
-    handled through borrowed pointers (no reference counting): the root keeps
-    every node alive, and nothing runs that could change the graph.
+    C array as the stack and the top frame updated in place.
     """
-    cdef size_t epoch = <size_t>_state.new_epoch()
+    cdef size_t epoch = _new_epoch()
     cdef Py_ssize_t cap = 1024, n = 0, depth = 0, scap = 1024, count
     cdef PyObject** order = <PyObject**>malloc(cap * sizeof(PyObject*))
     cdef Frame* stack = <Frame*>malloc(scap * sizeof(Frame))
@@ -868,7 +1039,7 @@ cdef Py_ssize_t _topological_order(Scalar root, PyObject*** order_out) except -1
     while depth:
         top = &stack[depth - 1]
         node = top.node
-        count = _parent_count(<Scalar>node)
+        count = _parent_count(node)
         while top.next < count:
             item = _parent_of(node, top.next)
             top.next += 1
@@ -903,92 +1074,205 @@ cdef Py_ssize_t _topological_order(Scalar root, PyObject*** order_out) except -1
     return n
 
 
-cdef int _reserve(PyObject*** stack, Py_ssize_t* cap, Py_ssize_t needed) except -1:
-    """Grow the malloc'ed stack to hold at least ``needed`` entries."""
-    cdef PyObject** grown
-    cdef Py_ssize_t size = cap[0]
-    while size < needed:
-        size *= 2
-    if size != cap[0]:
-        grown = <PyObject**>realloc(stack[0], size * sizeof(PyObject*))
-        if grown == NULL:
-            raise MemoryError()
-        stack[0] = grown
-        cap[0] = size
-    return 0
-
-
-cdef inline int _push(PyObject*** stack, Py_ssize_t* depth, Py_ssize_t* cap, PyObject* item) except -1:
-    if depth[0] == cap[0]:
-        _reserve(stack, cap, depth[0] + 1)
-    stack[0][depth[0]] = item
-    depth[0] += 1
-    return 0
-
-
-cdef inline void _count_edge(PyObject* p, size_t epoch, PyObject** stack, Py_ssize_t* depth) noexcept:
-    """One edge into parent p: first visit marks it, counts 1 and pushes it; later visits count."""
-    if (<Scalar>p).mark != epoch:
-        (<Scalar>p).mark = epoch
-        (<Scalar>p).consumers = 1
-        stack[depth[0]] = p
-        depth[0] += 1
-        MGX_PREFETCH(<void*>(<Scalar>p).p0)  # visited next: start loading its parents
-        MGX_PREFETCH(<void*>(<Scalar>p).p1)
+cdef inline void _add_cot(Scalar p, double c) noexcept:
+    if p.has_cot:
+        p.cot = p.cot + c
     else:
-        (<Scalar>p).consumers = (<Scalar>p).consumers + 1
+        p.cot = c
+        p.has_cot = 1
 
 
-cdef int _count_consumers(Scalar root, PyObject*** stack, Py_ssize_t* cap) except -1:
-    """Pass 1: mark every node reachable from root and count its consumers (edges into it)."""
-    cdef size_t epoch = <size_t>_state.new_epoch()
-    cdef Py_ssize_t depth = 0, i
-    cdef PyObject* node
-    cdef PyObject* item
-    cdef PyObject* none = <PyObject*>None
-    cdef int op
-    root.mark = epoch
-    root.consumers = 0
-    stack[0][0] = <PyObject*>root
-    depth = 1
-    while depth:
-        depth -= 1
-        node = stack[0][depth]
-        op = (<Scalar>node).op
-        if op == OP_LEAF:
-            continue
-        if op == OP_RULE:  # any number of parents
-            for i in range(_parent_count(<Scalar>node)):
-                item = _parent_of(node, i)
-                if item != none:
-                    _reserve(stack, cap, depth + 1)
-                    _count_edge(item, epoch, stack[0], &depth)
-            continue
-        if depth + 2 > cap[0]:  # room for both parents
-            _reserve(stack, cap, depth + 2)
-        item = <PyObject*>(<Scalar>node).p0
-        if item != none:
-            _count_edge(item, epoch, stack[0], &depth)
-        item = <PyObject*>(<Scalar>node).p1
-        if item != none:
-            _count_edge(item, epoch, stack[0], &depth)
+cdef int _rule_vjp(Scalar node, double g) except -1:
+    """Reverse step of a node made by a primitive without a C copy: call the rule table."""
+    parents = node.extra.parents
+    needs = tuple([p is not None for p in parents])
+    cts = node.extra.prim.vjp(g, node.data, node.extra.saved, _NO_PARAMS, needs)
+    for p, c in zip(parents, cts):
+        if p is not None and c is not None:
+            _add_cot(<Scalar>p, float(c))
     return 0
+
+
+cdef struct Sweep:
+    size_t epoch          # this sweep's mark: a node marked with it has been reached
+    Buffer ready          # nodes whose consumers are all done: a queue, first in first out
+    Buffer leaves         # the leaves reached, in the order first reached
+    Buffer waiting        # the nodes that had to wait for more consumers after the first
+    Py_ssize_t n_waiting  # how many of them still wait
+
+
+cdef inline void _prefetch_for_sweep(PyObject* node) noexcept:
+    """Ask the memory system early for what sweeping ``node`` will read: its second cache
+    line (value, saved values, grad) and the first line of its parents (cotangent, counts)."""
+    MGX_PREFETCH(&(<Scalar>node).data)
+    MGX_PREFETCH(<void*>(<Scalar>node).p0)
+    MGX_PREFETCH(<void*>(<Scalar>node).p1)
+
+
+cdef inline int _arrive(Sweep* s, PyObject* p) except -1:
+    """A consumer of ``p`` is done with it (it has sent its share of the cotangent, if any)."""
+    if (<Scalar>p).op == OP_LEAF:  # a leaf passes nothing on: just collect it, once
+        if (<Scalar>p).mark != s.epoch:
+            (<Scalar>p).mark = s.epoch
+            _append(&s.leaves, p)
+        return 0
+    if (<Scalar>p).mark != s.epoch:  # the first consumer to arrive: start counting down
+        (<Scalar>p).mark = s.epoch
+        (<Scalar>p).pending = (<Scalar>p).consumers - 1
+        if (<Scalar>p).pending > 0:  # more to come
+            s.n_waiting += 1
+            return _append(&s.waiting, p)
+    else:
+        (<Scalar>p).pending = (<Scalar>p).pending - 1
+        if (<Scalar>p).pending > 0:
+            return 0
+        s.n_waiting -= 1
+    # that was the last one: p's cotangent is complete
+    _prefetch_for_sweep(p)
+    return _append(&s.ready, p)
+
+
+cdef inline int _sweep_node(Sweep* s, PyObject* node) except -1:
+    """Apply a ready node's rule: send its cotangent on to its parents, add it to its ``.grad``."""
+    cdef int op = (<Scalar>node).op
+    cdef PyObject* none = <PyObject*>None
+    cdef PyObject* p0 = <PyObject*>(<Scalar>node).p0
+    cdef PyObject* p1 = <PyObject*>(<Scalar>node).p1
+    cdef double g, d0, d1
+    if op == OP_RULE or op == OP_LEAF:
+        return _sweep_other(s, node)
+    if (<Scalar>node).has_cot:
+        g = (<Scalar>node).cot
+        if op < OP_NEG:  # binary
+            _local2(op, (<Scalar>node).s0, (<Scalar>node).s1, (<Scalar>node).data, &d0, &d1)
+            if p0 != none:
+                _add_cot(<Scalar>p0, g * d0)
+            if p1 != none:
+                _add_cot(<Scalar>p1, g * d1)
+        elif p0 != none:
+            _add_cot(<Scalar>p0, g * _local1(op, (<Scalar>node).s0, (<Scalar>node).data))
+        (<Scalar>node).has_cot = 0
+        (<Scalar>node).grad = (<Scalar>node).grad + g
+    if p0 != none:
+        _arrive(s, p0)
+    if p1 != none:
+        _arrive(s, p1)
+    return 0
+
+
+cdef int _sweep_other(Sweep* s, PyObject* node) except -1:
+    """_sweep_node for a rule-table node (any number of parents; Python computes the cotangents).
+
+    (Or for a node turned into a leaf by calling ``__init__`` again while a rule ran.)
+    """
+    cdef double g
+    cdef Py_ssize_t i
+    cdef PyObject* p
+    if (<Scalar>node).has_cot:
+        g = (<Scalar>node).cot
+        if (<Scalar>node).op == OP_RULE:
+            _rule_vjp(<Scalar>node, g)
+        (<Scalar>node).has_cot = 0
+        (<Scalar>node).grad = (<Scalar>node).grad + g
+    for i in range(_parent_count(node)):
+        p = _parent_of(node, i)
+        if p != <PyObject*>None:
+            _arrive(s, p)
+    return 0
+
+
+cdef Py_ssize_t _recount_total = 0  # how many times sweeps have recounted (for tests: _recounts())
+
+
+cdef int _recount(Sweep* s) except -1:
+    """The sweep has stalled: count again only the consumers that are still to come.
+
+    Some waiting nodes count consumers that will never send: consumers that
+    have been freed, or that are not part of the root's graph (nothing leads to
+    them from the root).  The nodes not yet released are the waiting ones and
+    their ancestors -- a released node's consumers were all released before it
+    -- so a depth-first walk from the waiting nodes, with a new mark, visits
+    exactly them (and some leaves) and gives each a new ``pending``: the
+    number of its consumers among them.  This is the first pass of the classic
+    two-pass algorithm, restricted to what is left.  The nodes whose new count
+    is 0 are ready, and with exact counts the sweep cannot stall again.
+    """
+    global _recount_total
+    cdef size_t old = s.epoch
+    cdef size_t epoch = _new_epoch()
+    cdef Buffer stack, left  # left: the nodes not released yet
+    cdef PyObject* none = <PyObject*>None
+    cdef PyObject* node
+    cdef PyObject* p
+    cdef Py_ssize_t i
+    _recount_total += 1
+    stack.items = NULL
+    left.items = NULL
+    try:
+        _buffer_init(&stack)
+        _buffer_init(&left)
+        for i in range(s.waiting.size):
+            p = s.waiting.items[i]
+            if (<Scalar>p).pending > 0:  # still waiting (the others have been released since)
+                (<Scalar>p).mark = epoch
+                (<Scalar>p).pending = 0
+                _append(&stack, p)
+                _append(&left, p)
+        while stack.size:
+            stack.size -= 1
+            node = stack.items[stack.size]
+            for i in range(_parent_count(node)):
+                p = _parent_of(node, i)
+                if p == none:
+                    continue
+                if (<Scalar>p).op == OP_LEAF:
+                    if (<Scalar>p).mark == old:
+                        (<Scalar>p).mark = epoch  # already collected: keep it so under the new mark
+                    continue
+                if (<Scalar>p).mark != epoch:  # first visit
+                    (<Scalar>p).mark = epoch
+                    (<Scalar>p).pending = 0
+                    _append(&stack, p)
+                    _append(&left, p)
+                (<Scalar>p).pending = (<Scalar>p).pending + 1
+        s.epoch = epoch
+        s.waiting.size = 0
+        s.n_waiting = 0
+        for i in range(left.size):
+            p = left.items[i]
+            if (<Scalar>p).pending == 0:
+                _append(&s.ready, p)
+            else:
+                s.n_waiting += 1
+                _append(&s.waiting, p)
+        if s.ready.size == s.ready.head:  # only if a rule changed the graph during the sweep
+            raise RuntimeError("backward(): the graph changed during the sweep")
+    finally:
+        free(stack.items)
+        free(left.items)
+    return 0
+
+
+def _recounts() -> int:
+    """How many times ``backward()`` sweeps in this process have had to recount (for tests).
+
+    >>> x = Scalar(1.0); h = x * 2.0; other = h + 1.0; before = _recounts()
+    >>> (h * 3.0).backward()      # h waits for `other`, which is not in this graph: recount
+    >>> _recounts() - before, x.grad
+    (1, 6.0)
+    """
+    return _recount_total
 
 
 cdef void _clear_cotangents(Scalar root) noexcept:
     """After an exception: a fresh walk that drops every cotangent left in the graph."""
-    cdef size_t epoch
+    cdef size_t epoch = _new_epoch()
     cdef Py_ssize_t depth = 0, cap = 1024, i
     cdef PyObject** stack = <PyObject**>malloc(cap * sizeof(PyObject*))
     cdef PyObject** grown
     cdef PyObject* node
     cdef PyObject* item
     if stack == NULL:
-        return
-    try:
-        epoch = <size_t>_state.new_epoch()
-    except BaseException:
-        free(stack)
         return
     root.mark = epoch
     stack[0] = <PyObject*>root
@@ -997,7 +1281,7 @@ cdef void _clear_cotangents(Scalar root) noexcept:
         depth -= 1
         node = stack[depth]
         (<Scalar>node).has_cot = 0
-        for i in range(_parent_count(<Scalar>node)):
+        for i in range(_parent_count(node)):
             item = _parent_of(node, i)
             if item != <PyObject*>None and (<Scalar>item).mark != epoch:
                 (<Scalar>item).mark = epoch
@@ -1013,92 +1297,86 @@ cdef void _clear_cotangents(Scalar root) noexcept:
 
 
 cdef int _backward(Scalar root, double seed) except -1:
-    """The eager sweep, in two passes over C arrays.
+    """The eager sweep: send cotangent ``seed`` from ``root`` to every node it depends on.
 
-    (Fields of nodes behind borrowed pointers are updated with ``x.f = x.f + v``:
-    Cython takes a reference for ``x.f += v`` through a cast.)
+    Reverse mode's one rule: a node may pass its cotangent on to its parents
+    only when it is complete, that is when *every* consumer of the node (every
+    node that used it as an operand) has added its share.  The reference
+    engine first sorts the graph (a depth-first walk) and then visits the
+    sorted list backwards.  Here each node already knows how many consumers
+    it has (``consumers``, counted as nodes are recorded), so the sweep needs
+    no first walk -- Kahn's algorithm, started at the root:
 
-    1. count each node's consumers (an explicit stack, per-node epoch mark);
-    2. start from the root and release a node once all its consumers have sent
-       their cotangent -- a reverse topological order -- applying its local
-       derivatives (the C copy of the rule table) and adding its cotangent
-       to ``.grad``.
+    1. the root gets the seed and is ready;
+    2. take the oldest ready node (a queue), apply its local derivatives (the
+       C copy of the rule table), add the products to its parents'
+       cotangents and its own cotangent to its ``.grad``, and tell each
+       parent that one of its consumers is done (``_arrive``);
+    3. a parent counts down from ``consumers`` (``pending``, which starts
+       when its first consumer arrives -- recognised by the sweep's mark); at
+       zero its cotangent is complete and it joins the queue;
+    4. leaves pass nothing on: they are collected as they are reached, and
+       each adds its complete cotangent to ``.grad`` at the end.
 
-    The order differs from the depth-first order of microgradx.engine only
-    in which of several ready nodes goes first; sums of cotangents may
-    therefore differ in the last bit.
+    In a training step -- ``loss.backward()``, every intermediate node
+    consumed only inside the loss's graph -- that is all.  But a count may
+    include consumers that will never send: nodes that have been freed (the
+    count never goes down), or that are not part of the root's graph (the
+    user keeps another expression built from the same nodes, or calls
+    ``backward()`` on an intermediate node).  A count that is too high can
+    only delay a node, never release it early, so the answer stays right: the
+    queue runs dry while nodes still wait.  Then ``_recount`` counts again
+    the consumers still to come, and the sweep carries on.
+
+    Speed comes from memory, not arithmetic: a fresh graph is mostly outside
+    the CPU caches, and after a few training steps its nodes lie in no
+    particular order.  A queue (rather than a stack) tells us early which
+    nodes come next, so we ask for their memory in advance, twice: when a
+    node joins the queue, and again when it is ``LOOKAHEAD`` places from the
+    front (``_prefetch_for_sweep``).
+
+    Sums of cotangents follow the order in which consumers arrive, which
+    differs from the reference engine's order: the two may differ in the last
+    bit.  If a rule raises, every cotangent left in the graph is dropped, and
+    no leaf's ``.grad`` has changed.
     """
-    cdef Py_ssize_t cap = 1024, depth = 0, i, count
-    cdef PyObject** stack = <PyObject**>malloc(cap * sizeof(PyObject*))
+    cdef Sweep s
     cdef PyObject* node
-    cdef PyObject* item
-    cdef PyObject* none = <PyObject*>None
-    cdef PyObject* p0
-    cdef PyObject* p1
-    cdef double g, d0, d1
-    cdef int op
-    if stack == NULL:
-        raise MemoryError()
+    cdef Py_ssize_t i
+    s.epoch = _new_epoch()
+    s.n_waiting = 0
+    s.ready.items = NULL
+    s.leaves.items = NULL
+    s.waiting.items = NULL
     try:
-        _count_consumers(root, &stack, &cap)
+        _buffer_init(&s.ready)
+        _buffer_init(&s.leaves)
+        _buffer_init(&s.waiting)
         _add_cot(root, seed)  # as the reference engine does: a cotangent already there is added to
-        stack[0] = <PyObject*>root
-        depth = 1
-        while depth:
-            depth -= 1
-            node = stack[depth]
-            op = (<Scalar>node).op
-            if op == OP_LEAF:
-                if (<Scalar>node).has_cot:
-                    (<Scalar>node).has_cot = 0
-                    (<Scalar>node).grad = (<Scalar>node).grad + (<Scalar>node).cot
-                continue
-            if op == OP_RULE:
-                if (<Scalar>node).has_cot:
-                    g = (<Scalar>node).cot
-                    _rule_vjp(<Scalar>node, g)
-                    (<Scalar>node).has_cot = 0
-                    (<Scalar>node).grad = (<Scalar>node).grad + g
-                count = _parent_count(<Scalar>node)
-                for i in range(count):
-                    item = _parent_of(node, i)
-                    if item != none:
-                        (<Scalar>item).consumers = (<Scalar>item).consumers - 1
-                        if (<Scalar>item).consumers == 0:
-                            _push(&stack, &depth, &cap, item)
-                continue
-            # a C op: one or two parents
-            p0 = <PyObject*>(<Scalar>node).p0
-            p1 = <PyObject*>(<Scalar>node).p1
+        root.mark = s.epoch
+        _append(&s.leaves if root.op == OP_LEAF else &s.ready, <PyObject*>root)
+        while True:
+            while s.ready.head < s.ready.size:
+                if s.ready.head + LOOKAHEAD < s.ready.size:
+                    _prefetch_for_sweep(s.ready.items[s.ready.head + LOOKAHEAD])
+                node = s.ready.items[s.ready.head]
+                s.ready.head += 1
+                _sweep_node(&s, node)
+            if s.n_waiting == 0:
+                break
+            _recount(&s)
+        for i in range(s.leaves.size):
+            node = s.leaves.items[i]
             if (<Scalar>node).has_cot:
-                g = (<Scalar>node).cot
-                if op < OP_NEG:  # binary
-                    _local2(op, (<Scalar>node).s0, (<Scalar>node).s1, (<Scalar>node).data, &d0, &d1)
-                    if p0 != none:
-                        _add_cot(<Scalar>p0, g * d0)
-                    if p1 != none:
-                        _add_cot(<Scalar>p1, g * d1)
-                elif p0 != none:
-                    _add_cot(<Scalar>p0, g * _local1(op, (<Scalar>node).s0, (<Scalar>node).data))
                 (<Scalar>node).has_cot = 0
-                (<Scalar>node).grad = (<Scalar>node).grad + g
-            # release the parents whose consumers are all done (ready stack: depth < cap here)
-            if p0 != none:
-                (<Scalar>p0).consumers = (<Scalar>p0).consumers - 1
-                if (<Scalar>p0).consumers == 0:
-                    stack[depth] = p0
-                    depth += 1
-                    MGX_PREFETCH(<char*>p0 + 64)  # swept soon: its saved values and grad
-            if p1 != none:
-                (<Scalar>p1).consumers = (<Scalar>p1).consumers - 1
-                if (<Scalar>p1).consumers == 0:
-                    _push(&stack, &depth, &cap, p1)
-                    MGX_PREFETCH(<char*>p1 + 64)
+                (<Scalar>node).grad = (<Scalar>node).grad + (<Scalar>node).cot
     except BaseException:
         _clear_cotangents(root)  # leave no half-accumulated cotangents behind
         raise
     finally:
-        free(stack)
+        free(s.ready.items)
+        free(s.leaves.items)
+        free(s.waiting.items)
     return 0
 
 
