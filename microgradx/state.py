@@ -33,6 +33,7 @@ False
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from collections.abc import Iterator
 
@@ -52,7 +53,6 @@ class _State(threading.local):
         self.no_grad_depth = 0  # > 0 inside ``no_grad()``
         self.active: list[int] = []  # levels of the transforms now running, outer first
         self.counter = 0  # last transform level handed out
-        self.epoch = 0  # visit mark for graph walks
 
 
 _state = _State()
@@ -168,8 +168,13 @@ def new_epoch() -> int:
     >>> new_epoch() < new_epoch()
     True
     """
-    _state.epoch += 1
-    return _state.epoch
+    return next(_epochs)
+
+
+# One counter for the whole process, not one per thread: a node reachable from
+# two threads must never see this thread's mark equal a mark another thread
+# left on it.  ``next`` on an itertools.count is atomic under the GIL.
+_epochs = itertools.count(1)
 
 
 # The compiled Scalar keeps its own C copy of "is eager recording on?" so that

@@ -300,9 +300,7 @@ def test_restore_refuses_bad_states():
 
 
 @pytest.mark.parametrize("S", [
-    pytest.param(RefScalar, id="reference", marks=pytest.mark.xfail(
-        strict=True, reason="the reference engine's per-thread visit marks (microgradx.state) can equal a mark "
-                            "another thread left on a shared node; reported to the lead")),
+    pytest.param(RefScalar, id="reference"),
     pytest.param("compiled", id="compiled"),
 ])
 def test_another_threads_sweeps_never_confuse_this_one(S):
@@ -311,7 +309,7 @@ def test_another_threads_sweeps_never_confuse_this_one(S):
     wrong = []
     for shift in range(3):  # line the other thread's visit marks up with this thread's next ones
         w = S(2.0)
-        mine = state._state.epoch
+        mine = state.new_epoch()
 
         def other_thread(w=w, n=mine + shift):
             for _ in range(n):
