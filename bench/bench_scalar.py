@@ -30,6 +30,14 @@ without ``--backward`` is the instruction count of one ``backward()``::
 
     valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         python bench/bench_scalar.py --graph-only micrograd [--backward]
+
+The compiled sweep can also be counted alone, in one run, by collecting only
+inside it: ``valgrind --tool=callgrind --toggle-collect='*Scalar*backward*'
+python bench/bench_scalar.py --graph-only compiled --backward``.  Instructions
+are not the whole story for the compiled sweep, whose time goes mostly into
+waiting for memory: its wall time grows over the first training steps, as
+freeing and rebuilding the graph leaves the nodes in no particular order in
+memory -- which is why S1 times several steps, not one.
 """
 
 from __future__ import annotations

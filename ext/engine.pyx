@@ -137,6 +137,25 @@ def topological_order(root):
     return order
 
 
+# ``needs`` (which operands are nodes) for one and two operands, indexed by a bit mask:
+# the sweep hands out these shared tuples instead of building one per node.
+cdef tuple _NEEDS_ONE = ((False,), (True,))
+cdef tuple _NEEDS_TWO = ((False, False), (True, False), (False, True), (True, True))
+
+
+cdef object _needs(object parents):
+    """``tuple(p is not None for p in parents)``, without building it for one or two operands."""
+    cdef Py_ssize_t n
+    if type(parents) is tuple:
+        n = PyTuple_GET_SIZE(parents)
+        if n == 1:
+            return _NEEDS_ONE[PyTuple_GET_ITEM(parents, 0) != <PyObject*>None]
+        if n == 2:
+            return _NEEDS_TWO[(PyTuple_GET_ITEM(parents, 0) != <PyObject*>None)
+                              + 2 * (PyTuple_GET_ITEM(parents, 1) != <PyObject*>None)]
+    return tuple([p is not None for p in parents])
+
+
 def backward_sweep(root, seed, bint write_grads=True):
     """Propagate cotangent ``seed`` from ``root`` to every node it depends on.
 
@@ -180,9 +199,9 @@ def backward_sweep(root, seed, bint write_grads=True):
                 continue
             parents = node._parents
             if parents:
-                needs = tuple([p is not None for p in parents])
-                cts = node._prim.vjp(g, node._inner(), node._saved, node._params, needs)
-                cts = tuple(cts)
+                cts = node._prim.vjp(g, node._inner(), node._saved, node._params, _needs(parents))
+                if type(cts) is not tuple and type(cts) is not list:
+                    cts = tuple(cts)
                 n = min(len(parents), len(cts))
                 for i in range(n):
                     p = parents[i]

@@ -151,7 +151,7 @@ def apply(prim, *args, **params):
             values.append(a)
             at_level.append(None)
         elif a._level == level:
-            if a._kind != kind:
+            if type(a) is not cls and a._kind != kind:  # (the type test first: it spares a lookup)
                 if not isinstance(a, Node):  # e.g. the compiled Scalar
                     raise TypeError(
                         f"cannot combine a {type(a).__name__} with a {cls.__name__} in one eager graph; "

@@ -115,6 +115,7 @@ def shape_of(x) -> tuple:
 
 
 _FLOAT64 = np.dtype(np.float64)
+_ndarray = np.ndarray  # a module global: cheaper than np.ndarray in the per-node rules
 
 
 def _float_dtype(x) -> np.dtype:
@@ -353,17 +354,20 @@ def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
     used when the arrays are plain floats of one shape (else the formula is).
     """
 
+    numbered = tuple(enumerate(partials))  # (input number, its partial): no zip/enumerate per call
+
     def vjp(g, out, inputs, params, needs):
         if kernel is not None:
             fused = _backend.kernels.backward(kernel, g, inputs[0], out)
             if fused is not None:  # None: not plain float arrays, use the formula
                 return (fused,)
         cts = []
-        for need, d, x in zip(needs, partials, inputs):
-            if need and d is not None:
+        for i, d in numbered:
+            if needs[i] and d is not None:
+                x = inputs[i]
                 local = _local(d, inputs, out)
                 c = g if local is ONE else -g if local is MINUS_ONE else g * local
-                if type(c) is not np.ndarray or type(x) is not np.ndarray or c.shape != x.shape or c.dtype != x.dtype:
+                if type(c) is not _ndarray or type(x) is not _ndarray or c.shape != x.shape or c.dtype != x.dtype:
                     c = unbroadcast(c, x)  # (the check above skips the call when there is nothing to do)
                 cts.append(c)
             else:

@@ -380,6 +380,7 @@ _UFUNCS = {
 
 _NO_PARAMS: dict = {}
 _new_object = object.__new__
+_ndarray = np.ndarray  # module globals: cheaper than np.ndarray (numpy's module __getattr__) on the hot path
 
 
 class Tensor(ArrayOps, Node):
@@ -440,7 +441,7 @@ class Tensor(ArrayOps, Node):
         binding a class method each time is measurable there.
         """
         t = _new_object(Tensor)
-        if type(out) is not np.ndarray and not isinstance(out, node_types()):
+        if type(out) is not _ndarray and not isinstance(out, node_types()):
             out = np.asarray(out)
         t._value = out
         t._level = level
@@ -537,7 +538,7 @@ class Tensor(ArrayOps, Node):
         grad = self.grad
         if grad is None:
             value = self._value
-            if type(g) is np.ndarray and g.dtype == value.dtype and g.shape == value.shape:
+            if type(g) is _ndarray and g.dtype == value.dtype and g.shape == value.shape:
                 self.grad = g if self._parents else g.copy()
             else:  # an integer value (float64 gradient), or a plain float
                 dtype = value.dtype if value.dtype.kind == "f" else np.float64
