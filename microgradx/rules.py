@@ -37,6 +37,7 @@ np.float64(0.7864477329659274)
 from __future__ import annotations
 
 import operator
+import sys
 
 import numpy as np
 
@@ -127,12 +128,47 @@ def _float_dtype(x) -> np.dtype:
 
 
 def _scale(g, d):
-    """g times a local derivative, skipping exact ones."""
+    """g times a local derivative, skipping exact ones.
+
+    When ``d`` is a scratch array (see :func:`_scratch`) of the product's
+    shape and dtype, the product is written over it instead of into a new
+    array: one allocation fewer per rule, which is what large arrays pay for.
+    """
     if d is ONE:
         return g
     if d is MINUS_ONE:
         return -g
+    if (type(g) is _ndarray and _scratch(d) and g.shape == d.shape
+            and (g.dtype == d.dtype or np.result_type(g, d) == d.dtype)):
+        return np.multiply(d, g, out=d)
     return g * d
+
+
+def _scratch(a, others=2) -> bool:
+    """True when ``a`` is an ndarray that nobody else can see, so it may be overwritten.
+
+    That is: it owns its memory (not a view of another array), it is
+    writeable, and the only references to it are the caller's ``others`` (by
+    default one variable, plus the argument of this call; counted with
+    :func:`sys.getrefcount`, numpy's own test for reusing temporaries).  An
+    input, an output or a saved array of the graph is always referenced from
+    elsewhere, so it never qualifies.
+
+    Examples
+    --------
+    >>> x = np.ones(3)
+    >>> _scratch(x * 2.0, others=1)     # a fresh temporary
+    True
+    >>> _scratch(x, others=1)           # also held by ``x``
+    False
+    """
+    return (_EXACT_REFCOUNTS and type(a) is _ndarray and a.base is None and a.flags.writeable
+            and sys.getrefcount(a) <= others + 1)
+
+
+# CPython before 3.14 counts every reference, the interpreter stack's included; later
+# versions may borrow stack references, and then a low count proves nothing.
+_EXACT_REFCOUNTS = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 
 
 def unbroadcast(g, like):
@@ -375,12 +411,23 @@ def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
         return cts
 
     def jvp(tangents, out, inputs, params):
+        if kernel is not None and tangents[0] is not None:
+            # one input: its tangent times the local derivative is the same product as
+            # reverse mode's cotangent times it, so the same fused loop computes it
+            fused = _backend.kernels.backward(kernel, tangents[0], inputs[0], out)
+            if fused is not None:
+                return fused
         total = None
         for t, d in zip(tangents, partials):
             if t is None or d is None:
                 continue
             c = _scale(t, _local(d, inputs, out))
-            total = c if total is None else total + c
+            if total is None:
+                total = c
+            elif type(c) is _ndarray and _scratch(total) and total.shape == c.shape and total.dtype == c.dtype:
+                np.add(total, c, out=total)  # the sum of two products: add into the first
+            else:
+                total = total + c
         if total is not None and shape_of(total) != shape_of(out):
             total = broadcast_to(total, shape_of(out))
         return total

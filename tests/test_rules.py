@@ -68,6 +68,41 @@ def test_one_local_derivative_serves_both_modes(name, seed, shapes):
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rules_reuse_only_their_own_scratch_arrays(name, dtype):
+    """Products may be written over temporaries, never over an array the caller holds."""
+    prim = R.table[name]
+    lo, hi = DOMAIN.get(name, (-2.0, 2.0))
+    rng = np.random.default_rng(1)
+    arity = len(prim.partials)
+    xs = [rng.uniform(lo, hi, (5, 4)).astype(dtype) for _ in range(arity)]
+    out = np.asarray(prim.forward(*xs))
+    g = rng.standard_normal(out.shape).astype(dtype)
+    ts = [rng.standard_normal((5, 4)).astype(dtype) for _ in range(arity)]
+    held = [a.copy() for a in (*xs, out, g, *ts)]
+    cts = prim.vjp(g, out, tuple(xs), {}, (True,) * arity)
+    tangent = prim.jvp(tuple(ts), out, tuple(xs), {})
+    for before, after in zip(held, (*xs, out, g, *ts)):
+        np.testing.assert_array_equal(before, after)
+    results = [c for c in (*cts, tangent) if isinstance(c, np.ndarray)]
+    for r in results:  # no result is an input, and no two results share memory with each other
+        assert not any(np.shares_memory(r, a) for a in (*xs, out, g, *ts) if r is not a), name
+    assert all(r.dtype == dtype for r in results), name
+
+
+def test_scratch_is_only_an_array_no_one_else_holds():
+    x = np.ones(3)
+    fresh = R._scratch(x * 2.0, others=1)  # (not inside the assert: pytest would keep a reference)
+    assert fresh
+    assert not R._scratch(x, others=1)  # also held by x
+    assert not R._scratch((x * 2.0)[1:], others=1)  # a view: its memory belongs to another array
+    frozen = x * 2.0
+    frozen.flags.writeable = False
+    assert not R._scratch(frozen)
+    assert not R._scratch([1.0, 2.0], others=1)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
 def test_python_floats_take_the_float_path_with_numpys_values(name):
     prim = R.table[name]
     lo, hi = DOMAIN.get(name, (-2.0, 2.0))
