@@ -1,8 +1,18 @@
 """Reverse mode, reference implementation: topological order and backward sweep.
 
-This is the readable twin of the compiled ``microgradx._ext.engine`` (same
-functions, same algorithm).  It works on any reverse node (Tensor, or the
-reference Scalar) that provides:
+Two ways to run the chain rule backwards, both iterative:
+
+* :func:`topological_order` + :func:`backward_sweep` -- the classic two
+  passes: sort the graph, then visit it in reverse.  Tensors and the
+  function transforms use it.  Readable twin of ``microgradx._ext.engine``.
+* :func:`backward_by_counts` -- one pass: every Scalar counts its consumers
+  as the graph is recorded, so ``backward()`` can release a node as soon as
+  all of them have sent their share (Kahn's algorithm), with no sort first.
+  The Scalar's ``backward()`` uses it.  Readable twin of the compiled
+  Scalar's sweep (``_backward`` in ``ext/scalar.pyx``).
+
+The two-pass functions work on any reverse node (Tensor, or the reference
+Scalar) that provides:
 
 ``_parents``
     tuple, one entry per operand: the operand's node, or ``None`` for a constant
@@ -15,8 +25,8 @@ reference Scalar) that provides:
 ``_accumulate_grad(g)``
     add ``g`` to the user-visible ``.grad`` (eager ``backward()`` only)
 
-Both walks are iterative (an explicit stack), so a chain of a million nodes
-is fine: Python's recursion limit never comes into it.
+Every walk is iterative (an explicit stack or queue), so a chain of a
+million nodes is fine: Python's recursion limit never comes into it.
 
 Examples
 --------
@@ -29,9 +39,11 @@ Examples
 
 from __future__ import annotations
 
+from collections import deque
+
 from .state import new_epoch
 
-__all__ = ["topological_order", "backward_sweep"]
+__all__ = ["topological_order", "backward_sweep", "backward_by_counts"]
 
 
 def topological_order(root) -> list:
@@ -136,3 +148,156 @@ def backward_sweep(root, seed, write_grads: bool = True) -> list:
             node._cot = None
         raise
     return order
+
+
+def backward_by_counts(root, seed) -> None:
+    """Eager ``backward()`` of a Scalar in one pass: release each node when its consumers are done.
+
+    Reverse mode's one rule is that a node may pass its cotangent on only
+    when it is complete -- when *every* consumer (every node that used it as
+    an operand) has added its share.  :func:`backward_sweep` guarantees that
+    by sorting the graph first.  Here each node already knows how many
+    consumers it has (``_consumers``, counted as the graph was recorded), so
+    no sort is needed (Kahn's algorithm, started at the root):
+
+    1. the root gets the seed and is ready;
+    2. take the oldest ready node (a queue), apply its rule, add the results
+       to its parents' cotangents and its own cotangent to its ``.grad``, and
+       tell each parent that one consumer is done;
+    3. a parent counts down from ``_consumers`` (``_pending``, started when
+       its first consumer arrives -- recognised by this sweep's mark); at
+       zero its cotangent is complete and it joins the queue;
+    4. leaves pass nothing on: they are collected when first reached and add
+       their complete cotangent to ``.grad`` at the end.
+
+    A count can be too high -- it includes consumers that will never send:
+    nodes since freed, or not part of the root's graph (another expression
+    built on the same nodes, or ``backward()`` called on an intermediate
+    node).  That only ever *delays* a node, so the answer stays right: the
+    queue runs dry while nodes still wait, and :func:`_recount` counts again
+    the consumers still to come.  In a training step that never happens.
+
+    If a rule raises, every cotangent left in the graph is dropped and the
+    error propagates; no leaf's ``.grad`` has changed.
+
+    Parameters
+    ----------
+    root : Scalar
+        The output (reference Scalar: ``_consumers`` and ``_pending`` slots).
+    seed : float
+        Its cotangent (1.0 for ``backward()``).
+
+    Examples
+    --------
+    >>> from microgradx.scalar import Scalar
+    >>> x = Scalar(3.0); y = x * x + x          # x has 3 consumers (two slots of mul, one of add)
+    >>> x._consumers
+    3
+    >>> backward_by_counts(y, 1.0); x.grad      # 2x + 1
+    7.0
+    """
+    sweep = _Sweep(new_epoch())
+    root._cot = seed if root._cot is None else root._cot + seed  # a cotangent already there is added to
+    root._mark = sweep.epoch
+    (sweep.leaves if root._prim is None else sweep.ready).append(root)
+    try:
+        while True:
+            while sweep.ready:
+                node = sweep.ready.popleft()
+                g = node._cot
+                parents = node._parents
+                if g is not None:
+                    needs = tuple(p is not None for p in parents)
+                    cts = node._prim.vjp(g, node._inner(), node._saved, node._params, needs)
+                    for p, c in zip(parents, cts):
+                        if p is not None and c is not None:
+                            p._cot = c if p._cot is None else p._cot + c
+                    node._cot = None
+                    node._accumulate_grad(g)
+                for p in parents:
+                    if p is not None:
+                        sweep.arrive(p)
+            if sweep.n_waiting == 0:
+                break
+            sweep.recount()
+        for leaf in sweep.leaves:
+            if leaf._cot is not None:
+                g, leaf._cot = leaf._cot, None
+                leaf._accumulate_grad(g)
+    except BaseException:
+        for node in topological_order(root):  # leave no half-accumulated cotangents behind
+            node._cot = None
+        raise
+
+
+class _Sweep:
+    """The state of one :func:`backward_by_counts`: its mark, the ready queue, the leaves, the waiting."""
+
+    recounts = 0  # how many times sweeps in this process have recounted (for tests)
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+        self.ready = deque()  # complete nodes, first in first out
+        self.leaves = []  # leaves reached, in the order first reached
+        self.waiting = []  # nodes that had to wait for more consumers after the first
+        self.n_waiting = 0  # how many of them still wait
+
+    def arrive(self, p) -> None:
+        """One consumer of ``p`` is done with it (it has sent its share of the cotangent, if any)."""
+        if p._prim is None:  # a leaf passes nothing on: just collect it, once
+            if p._mark != self.epoch:
+                p._mark = self.epoch
+                self.leaves.append(p)
+            return
+        if p._mark != self.epoch:  # the first consumer to arrive: start counting down
+            p._mark = self.epoch
+            p._pending = p._consumers - 1
+            if p._pending > 0:
+                self.waiting.append(p)
+                self.n_waiting += 1
+                return
+        else:
+            p._pending -= 1
+            if p._pending > 0:
+                return
+            self.n_waiting -= 1
+        self.ready.append(p)  # that was the last one: p's cotangent is complete
+
+    def recount(self) -> None:
+        """The queue ran dry while nodes wait: count again only the consumers still to come.
+
+        The nodes not yet released are the waiting ones and their ancestors
+        (a released node's consumers were all released before it), so a walk
+        up from the waiting nodes, with a new mark, visits exactly them and
+        gives each a new ``_pending``: the number of its consumers among
+        them -- the first pass of the two-pass algorithm, restricted to what
+        is left.  The nodes whose count is 0 are ready; with exact counts the
+        sweep cannot stall again.
+        """
+        _Sweep.recounts += 1
+        old, self.epoch = self.epoch, new_epoch()
+        left = [p for p in self.waiting if p._pending > 0]  # the nodes not released yet
+        for p in left:
+            p._mark = self.epoch
+            p._pending = 0
+        stack = list(left)
+        while stack:
+            node = stack.pop()
+            for p in node._parents:
+                if p is None:
+                    continue
+                if p._prim is None:  # a leaf
+                    if p._mark == old:
+                        p._mark = self.epoch  # already collected: keep it so under the new mark
+                    continue
+                if p._mark != self.epoch:  # first visit
+                    p._mark = self.epoch
+                    p._pending = 0
+                    stack.append(p)
+                    left.append(p)
+                p._pending += 1
+        self.waiting = [p for p in left if p._pending > 0]
+        self.n_waiting = len(self.waiting)
+        self.ready.extend(p for p in left if p._pending == 0)
+        if not self.ready:  # only if a rule changed the graph during the sweep
+            raise RuntimeError("backward(): the graph changed during the sweep")

@@ -8,9 +8,11 @@ Code written for micrograd's ``Value`` runs unchanged with
 How it works, in three lines: each operation computes its float result with
 the rule table's forward formula and returns a new Scalar that remembers the
 rule, its parents (a tuple, so the order never changes) and the values the
-rule needs.  ``backward()`` walks the graph in reverse topological order
-(:mod:`microgradx.engine`) and each rule turns the output's gradient into
-its inputs' gradients.  Gradients *accumulate* with ``+=``.
+rule needs; each parent counts it as one more consumer.  ``backward()``
+releases the nodes one by one, a node once all its consumers have sent their
+share (:func:`microgradx.engine.backward_by_counts`), and each rule turns the
+output's gradient into its inputs' gradients.  Gradients *accumulate* with
+``+=``.
 
 Examples
 --------
@@ -28,7 +30,7 @@ import numbers
 
 import numpy as np
 
-from . import _backend
+from . import engine
 from . import rules as R
 from .dispatch import Node, node_types
 from .state import eager_enabled
@@ -70,7 +72,8 @@ class Scalar(Node):
     0.786448
     """
 
-    __slots__ = ("data", "grad", "_label", "_prim", "_parents", "_saved", "_mark", "_cot", "__weakref__")
+    __slots__ = ("data", "grad", "_label", "_prim", "_parents", "_saved", "_mark", "_cot",
+                 "_consumers", "_pending", "__weakref__")
     _kind = "scalar"
     _level = 0
     _params = _NO_PARAMS
@@ -85,6 +88,14 @@ class Scalar(Node):
         self._saved = ()
         self._mark = 0
         self._cot = None
+        self._consumers = 0  # nodes recorded with this one as an operand (one per operand slot)
+        self._pending = 0  # during a sweep: consumers that have not yet sent their cotangent
+
+    def __reduce__(self):
+        # copy, deepcopy and pickle rebuild a node through _restore, which records it like any new
+        # node (its operands count one more consumer); marks and cotangents belong to one sweep
+        prim = self._prim.name if self._prim is not None else None
+        return (_restore, (self.data, self.grad, self._label, prim, self._parents, self._saved))
 
     # -- recording ------------------------------------------------------------------
     @classmethod
@@ -98,6 +109,11 @@ class Scalar(Node):
         s._saved = saved
         s._mark = 0
         s._cot = None
+        s._consumers = 0
+        s._pending = 0
+        for p in parents:
+            if p is not None:
+                p._consumers += 1
         return s
 
     def _apply(self, prim, args, params):
@@ -319,7 +335,7 @@ class Scalar(Node):
         >>> y.backward(); y.backward(); x.grad
         12.0
         """
-        _backend.engine.backward_sweep(self, 1.0, True)
+        engine.backward_by_counts(self, 1.0)
 
     def _accumulate_grad(self, g) -> None:
         self.grad += g
@@ -345,3 +361,18 @@ class Scalar(Node):
 
     def __repr__(self) -> str:
         return f"Scalar(data={self.data!r}, grad={self.grad!r})"
+
+
+def _restore(data, grad, label, prim, parents, saved):
+    """Rebuild a pickled or copied Scalar: a new node recorded on the same operands.
+
+    >>> x = Scalar(2.0); y = x * 3.0
+    >>> _restore(6.0, 0.0, "", "mul", y._parents, y._saved)._parents[0] is x, x._consumers
+    (True, 2)
+    """
+    if prim is not None and prim not in R.table:
+        raise ValueError(f"no rule-table primitive named {prim!r}")
+    s = Scalar._new(float(data), R.table[prim] if prim is not None else None, tuple(parents), tuple(saved))
+    s.grad = float(grad)
+    s.label = label
+    return s

@@ -1,13 +1,13 @@
 """backward() when a node's consumers are not all in the output's graph -- both Scalar classes.
 
-The compiled sweep releases a node once as many consumers have sent their
-cotangent as were ever recorded with it as an operand (see
+Both Scalar sweeps release a node once as many consumers have sent their
+cotangent as were ever recorded with it as an operand (the reference
+``microgradx.engine.backward_by_counts`` and its compiled twin
 ``microgradx._ext.scalar._backward``).  Consumers that will never send --
 other live expressions, freed nodes, or everything above an intermediate node
 that ``backward()`` starts from -- make it stall and recount what is left.
 These tests build such graphs and check the gradients against closed forms
-and between the two classes; with the compiled class they also check that
-the recount happened exactly when it had to (so the fast path and the
+and between the two classes, and that the recount happened exactly when it had to (so the fast path and the
 recount are each really exercised).
 """
 
@@ -39,13 +39,16 @@ def S(request):
     return pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built").Scalar
 
 
+def _recounts(S):
+    return engine._Sweep.recounts if S is RefScalar else compiled._recounts()
+
+
 @contextlib.contextmanager
 def recounts(S, expected):
-    """With the compiled class: the block makes exactly ``expected`` recounts (nothing to check otherwise)."""
-    before = compiled._recounts() if S is not RefScalar else None
+    """The block makes exactly ``expected`` recounts (with either class: they run the same algorithm)."""
+    before = _recounts(S)
     yield
-    if before is not None:
-        assert compiled._recounts() - before == expected
+    assert _recounts(S) - before == expected
 
 
 def test_training_step_shape_takes_the_fast_path(S):
@@ -237,9 +240,8 @@ def test_deep_chain(S, extra_consumer):
         assert side.grad == 0.0
 
 
-def test_counts_of_consumers():
-    C = pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built").Scalar
-    x = C(1.0)
+def test_counts_of_consumers(S):
+    x = S(1.0)
     y = x * x  # two operand slots
     z = 2.0 + x
     assert x._consumers == 3 and y._consumers == 0
@@ -270,8 +272,8 @@ def test_copies_count_as_consumers(S):
     assert xd.grad == 2 * 3.0 * (2 * 6.0 + 1.0) and x.grad == 3.0 * (2 * 6.0 + 1.0)
 
 
-def test_pickle_round_trip():
-    C = pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built").Scalar
+def test_pickle_round_trip(S):
+    C = S
     x = C(2.0, label="x")
     x.grad = 0.5
     y = (x * 3.0).tanh() + mgx.where(True, x, 0.0)
@@ -288,6 +290,9 @@ def test_pickle_round_trip():
 
 
 def test_restore_refuses_bad_states():
+    from microgradx import scalar as reference
+    with pytest.raises(ValueError, match="no rule-table primitive named 'nope'"):
+        reference._restore(1.0, 0.0, "", "nope", (), ())
     pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built")
     with pytest.raises(ValueError, match="no rule-table primitive named 'nope'"):
         compiled._restore(1.0, 0.0, "", "nope", (), ())
