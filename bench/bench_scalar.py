@@ -14,7 +14,7 @@ S2  ``backward()`` of a 1,000,000-node chain on each engine: seconds, time per
 
 Not run in CI (speed is never asserted in tests).  Run::
 
-    python bench/bench_scalar.py            # S1 (9 steps each) and S2
+    python bench/bench_scalar.py            # S1 (9 rounds: one step of each engine per round) and S2
     python bench/bench_scalar.py --steps 5 --chain 200000 --skip-reference-chain
 
 The cycle collector stays on, as in a user's program (micrograd's closures make
@@ -122,24 +122,34 @@ def build_models():
 
 
 def bench_training_step(steps: int) -> dict:
+    """Time ``steps`` training steps per engine, interleaved: each round runs one step of every engine.
+
+    Interleaving spreads a change in the machine's load over all engines
+    alike, and the ratios printed are medians of per-round ratios.  Before
+    each engine's step the cycle collector runs (untimed), so that no engine
+    pays for collecting another's garbage -- nor micrograd for its own
+    previous graph, which makes its figures slightly better than in a real
+    training loop.
+    """
     X, y = make_moons(100, noise=0.1, seed=1)
     Y = [float(v) for v in y * 2 - 1]
-    results = {}
+    engines = build_models()
+    times = {name: [] for name in engines}
     first_losses = {}
-    for name, (model, Value) in build_models().items():
-        params = model.parameters()
-        gc.collect()
-        times = []
-        for k in range(steps + 1):  # step 0 warms up and is not counted
-            t, loss = training_step(model, params, Value, X, Y, lr=1.0 - 0.9 * k / 100)
+    for k in range(steps + 1):  # round 0 warms up and is not counted
+        for name, (model, Value) in engines.items():
+            gc.collect()
+            t, loss = training_step(model, model.parameters(), Value, X, Y, lr=1.0 - 0.9 * k / 100)
             if k == 0:
                 first_losses[name] = loss
             else:
-                times.append(t)
-        gc.collect()
-        med = [statistics.median(t[i] for t in times) for i in range(4)]
+                times[name].append(t)
+    gc.collect()
+    results = {}
+    for name, rounds in times.items():
+        med = [statistics.median(t[i] for t in rounds) for i in range(4)]
         results[name] = {"forward": med[0], "backward": med[1], "update": med[2], "release": med[3],
-                         "step": statistics.median(sum(t) for t in times), "nodes": None}
+                         "step": statistics.median(sum(t) for t in rounds), "rounds": rounds}
     losses = list(first_losses.values())
     same = all(math.isclose(v, losses[0], rel_tol=1e-9) for v in losses)
     return {"results": results, "first_losses": first_losses, "same_loss": same}
@@ -167,11 +177,18 @@ def print_training_step(report: dict, title: str) -> None:
                                            ("release", 10), ("step", 11)]) + "  ms")
     base = res.get("micrograd 0.1.0")
     if base:
+        print("    micrograd's time / ours: median over rounds of the per-round ratio (min-max)")
+
+        def ratio(r, part):
+            pick = (lambda t: sum(t)) if part == "step" else (lambda t: t[["forward", "backward"].index(part)])
+            per_round = [pick(a) / pick(b) for a, b in zip(base["rounds"], r["rounds"])]
+            lo, hi = ((f"{v:.0f}" if v >= 10 else f"{v:.1f}") for v in (min(per_round), max(per_round)))
+            return f"{statistics.median(per_round):6.1f}x ({lo}-{hi})"
+
         for name, r in res.items():
-            if name == "micrograd 0.1.0":
-                continue
-            print(f"    micrograd / {name:<22} forward {base['forward'] / r['forward']:7.1f}x   "
-                  f"backward {base['backward'] / r['backward']:7.1f}x   step {base['step'] / r['step']:7.1f}x")
+            if name != "micrograd 0.1.0":
+                print(f"    micrograd / {name:<22} forward {ratio(r, 'forward')}   "
+                      f"backward {ratio(r, 'backward')}   step {ratio(r, 'step')}")
     same = "yes" if report["same_loss"] else "NO"
     print(f"    same loss at step 0 on every engine: {same} "
           + ", ".join(f"{k}: {v:.12f}" for k, v in report["first_losses"].items()))
@@ -293,7 +310,7 @@ def graph_only(engine: str, backward: bool) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=9, help="timed training steps per engine (median)")
+    parser.add_argument("--steps", type=int, default=9, help="timed rounds (one training step per engine each)")
     parser.add_argument("--chain", type=int, default=1_000_000, help="nodes in the S2 chain")
     parser.add_argument("--no-gc", action="store_true", help="also run S1 with the cycle collector off")
     parser.add_argument("--skip-reference-chain", action="store_true", help="S2 without the (slow) reference")
@@ -311,7 +328,7 @@ def main(argv=None) -> int:
     print(f"one S1 graph has {graph_size(ReferenceScalar):,} nodes")
 
     print_training_step(bench_training_step(args.steps), "training step, medians of "
-                        f"{args.steps} steps (cycle collector on)")
+                        f"{args.steps} interleaved rounds (cycle collector on)")
     if args.no_gc:
         gc.disable()
         try:
