@@ -12,7 +12,8 @@ both agree with the rule table.
 values.  ``backward`` returns ``None`` when its inputs are not plain float
 arrays of one shape and dtype (for example nodes of an outer level, during
 higher-order differentiation); the caller then uses the rule-table formula.
-``accumulate(acc, g)`` adds a gradient into an accumulator the caller owns.
+``accumulate(acc, g, d=None)`` adds a gradient (or the product ``g * d``) into
+an accumulator the caller owns.
 
 Examples
 --------
@@ -107,24 +108,30 @@ def backward(name: str, g, x, out):
     return BACKWARD[name](g, x, out)
 
 
-def accumulate(acc, g):
-    """``acc + g``, added into ``acc`` in place when it may be written; returns the sum.
+def accumulate(acc, g, d=None):
+    """``acc + g`` (or ``acc + g * d``), added into ``acc`` in place when it may be written; returns the sum.
 
-    In place needs ``acc`` to be a writeable float ndarray and ``g`` an array
-    of the same shape and dtype; otherwise a new array is returned and
-    ``acc`` is untouched.  The caller must own ``acc`` (no one else may see
-    it change).
+    In place needs ``acc`` to be a writeable float ndarray and ``g`` (and
+    ``d``) arrays of the same shape and dtype; otherwise a new array is
+    returned and ``acc`` is untouched.  The caller must own ``acc`` (no one
+    else may see it change).  With ``d``, this is how forward mode adds the
+    second term of a tangent such as ``dx * y + x * dy``: the compiled twin
+    does it in one pass with no temporary for the product.
 
     Examples
     --------
     >>> a = np.zeros(3)
     >>> accumulate(a, np.ones(3)) is a, a
     (True, array([1., 1., 1.]))
+    >>> accumulate(a, np.ones(3), np.full(3, 2.0)) is a, a
+    (True, array([3., 3., 3.]))
     >>> accumulate(np.zeros(2, np.float32), np.ones(2)).dtype  # mixed dtypes: a new array
     dtype('float64')
     """
+    term = g if d is None else g * d
     if (type(acc) is np.ndarray and acc.dtype.kind == "f" and acc.flags.writeable
-            and type(g) is np.ndarray and g.shape == acc.shape and g.dtype == acc.dtype):
-        np.add(acc, g, out=acc)
+            and type(term) is np.ndarray and term.shape == acc.shape and term.dtype == acc.dtype
+            and (d is None or (type(g) is np.ndarray and type(d) is np.ndarray))):
+        np.add(acc, term, out=acc)
         return acc
-    return acc + g
+    return acc + term

@@ -144,6 +144,20 @@ def _scale(g, d):
     return g * d
 
 
+def _add_product(total, t, d):
+    """``total + t * d`` for forward mode's sum of partial products, written into ``total`` (a scratch array).
+
+    The compiled kernel adds the product in the same pass, with no temporary
+    array for it; anything it does not take (broadcasting, mixed dtypes,
+    nodes of an outer level) gets a new array.
+    """
+    if d is ONE:
+        return _backend.kernels.accumulate(total, t)
+    if d is MINUS_ONE:
+        return total - t
+    return _backend.kernels.accumulate(total, t, d)
+
+
 def _scratch(a, others=2) -> bool:
     """True when ``a`` is an ndarray that nobody else can see, so it may be overwritten.
 
@@ -421,13 +435,12 @@ def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
         for t, d in zip(tangents, partials):
             if t is None or d is None:
                 continue
-            c = _scale(t, _local(d, inputs, out))
             if total is None:
-                total = c
-            elif type(c) is _ndarray and _scratch(total) and total.shape == c.shape and total.dtype == c.dtype:
-                np.add(total, c, out=total)  # the sum of two products: add into the first
+                total = _scale(t, _local(d, inputs, out))
+            elif _scratch(total):  # the first product is ours: add the second into it, with no temporary
+                total = _add_product(total, t, _local(d, inputs, out))
             else:
-                total = total + c
+                total = total + _scale(t, _local(d, inputs, out))
         if total is not None and shape_of(total) != shape_of(out):
             total = broadcast_to(total, shape_of(out))
         return total

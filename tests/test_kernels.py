@@ -218,6 +218,51 @@ def test_accumulate_in_place_when_allowed(kernels, dtype):
 
 
 @pytest.mark.parametrize("kernels", IMPLEMENTATIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_accumulate_a_product_in_place(kernels, dtype):
+    rng = np.random.default_rng(3)
+    acc, g, d = (rng.standard_normal((3, 5)).astype(dtype) for _ in range(3))
+    expected = acc + g * d  # numpy: the product rounded, then the sum
+    before_g, before_d = g.copy(), d.copy()
+    result = kernels.accumulate(acc, g, d)
+    assert result is acc
+    np.testing.assert_array_equal(acc, expected)  # bit for bit: no fused multiply-add
+    np.testing.assert_array_equal(g, before_g)
+    np.testing.assert_array_equal(d, before_d)
+
+
+@pytest.mark.parametrize("kernels", IMPLEMENTATIONS)
+@pytest.mark.parametrize("case", ["read-only", "mixed dtypes", "broadcast d", "strided d", "zero-size", "number d",
+                                  "int accumulator"])
+def test_accumulate_a_product_other_cases(kernels, case):
+    acc = np.arange(6.0).reshape(2, 3)
+    g = np.full((2, 3), 0.5)
+    d = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    if case == "read-only":
+        acc.flags.writeable = False
+    elif case == "mixed dtypes":
+        d = d.astype(np.float32)
+    elif case == "broadcast d":
+        d = d[:1]
+    elif case == "strided d":
+        d = np.linspace(-1.0, 1.0, 12).reshape(2, 6)[:, ::2]
+    elif case == "zero-size":
+        acc, g, d = np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3))
+    elif case == "number d":
+        d = 2.0
+    elif case == "int accumulator":
+        acc = acc.astype(np.int64)
+    before = acc.copy()
+    expected = before + g * d
+    result = kernels.accumulate(acc, g, d)
+    np.testing.assert_array_equal(result, expected)
+    assert result.dtype == expected.dtype and result.shape == expected.shape
+    if case in ("read-only", "int accumulator"):
+        np.testing.assert_array_equal(acc, before)  # not written: a new array came back
+        assert result is not acc
+
+
+@pytest.mark.parametrize("kernels", IMPLEMENTATIONS)
 @pytest.mark.parametrize("case", ["read-only", "mixed dtypes", "broadcast g", "int accumulator", "strided"])
 def test_accumulate_other_cases_like_reference(kernels, case):
     acc = np.arange(6.0).reshape(2, 3)
