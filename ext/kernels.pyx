@@ -21,7 +21,9 @@ own single-pass ufuncs are as fast or faster than a loop compiled for
 baseline x86-64 (numpy picks the CPU's vector instructions at run time, and
 its tanh beats libm's by ~1.7x): the rule table uses numpy
 for the tanh/exp/log/relu forwards, and ``Tensor`` accumulates with numpy's
-in-place add rather than with ``accumulate``.
+in-place add rather than with ``accumulate``.  ``accumulate(acc, g, d)`` does
+pay: forward mode adds a second partial product ``t * d`` into the first in
+one pass, where numpy needs a temporary array for the product.
 
 How the code is organised, which is the pattern to copy for a new kernel:
 
