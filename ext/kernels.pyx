@@ -202,6 +202,21 @@ cdef inline bint _same_layout(cnp.ndarray a, cnp.ndarray b):
     return True
 
 
+cdef inline bint _overlap_shifted(cnp.ndarray a, cnp.ndarray b):
+    """``a`` and ``b`` (same layout) share memory at different offsets.
+
+    An in-place loop writing ``a`` would then read elements of ``b`` that it
+    has already overwritten -- numpy buffers such cases, so they go to numpy.
+    The same array twice (same start) is fine: each element is read before
+    it is written.
+    """
+    cdef char* pa = <char*>cnp.PyArray_DATA(a)
+    cdef char* pb = <char*>cnp.PyArray_DATA(b)
+    cdef Py_ssize_t na = cnp.PyArray_NBYTES(a)
+    cdef Py_ssize_t nb = cnp.PyArray_NBYTES(b)
+    return pa != pb and pa < pb + nb and pb < pa + na
+
+
 cdef inline cnp.ndarray _flat(cnp.ndarray a):
     """A 1-D view of a C-contiguous array (the loops run over memory, whatever the shape)."""
     if cnp.PyArray_NDIM(a) == 1:
@@ -283,7 +298,8 @@ def accumulate(acc, g, d=None):
     """``acc + g`` (or ``acc + g * d``), added into ``acc`` in place when it may be written; returns the sum.
 
     In place needs ``acc`` to be a writeable C-contiguous float32/float64
-    array and ``g`` (and ``d``) ones of the same shape and dtype; any other
+    array and ``g`` (and ``d``) ones of the same shape and dtype that do not
+    overlap ``acc`` at a shift (numpy handles those, in place too); any other
     case returns a new array from numpy (``acc`` untouched).  With ``d`` the
     product is added in the same pass, with no temporary array.  The caller
     must own ``acc``.
@@ -302,7 +318,7 @@ def accumulate(acc, g, d=None):
     cdef cnp.ndarray aa = <cnp.ndarray>acc
     cdef cnp.ndarray ga = <cnp.ndarray>g
     cdef cnp.ndarray da
-    if not (cnp.PyArray_ISWRITEABLE(aa) and _same_layout(aa, ga)):
+    if not (cnp.PyArray_ISWRITEABLE(aa) and _same_layout(aa, ga)) or _overlap_shifted(aa, ga):
         return _reference.accumulate(acc, g, d)
     if d is None:
         if cnp.PyArray_TYPE(aa) == cnp.NPY_DOUBLE:
@@ -311,7 +327,7 @@ def accumulate(acc, g, d=None):
             _accumulate_loop[float](_flat(aa), _flat(ga))
         return acc
     da = <cnp.ndarray>d
-    if not _same_layout(aa, da):
+    if not _same_layout(aa, da) or _overlap_shifted(aa, da):
         return _reference.accumulate(acc, g, d)
     if cnp.PyArray_TYPE(aa) == cnp.NPY_DOUBLE:
         _accumulate_product_loop[double](_flat(aa), _flat(ga), _flat(da))

@@ -232,6 +232,22 @@ def test_accumulate_a_product_in_place(kernels, dtype):
 
 
 @pytest.mark.parametrize("kernels", IMPLEMENTATIONS)
+@pytest.mark.parametrize("with_d", [False, True])
+@pytest.mark.parametrize("shift", [-1, 0, 1, 3])
+def test_accumulate_with_overlapping_operands_gives_numpys_answer(kernels, with_d, shift):
+    # acc and an operand are views of one buffer; shifted, a naive in-place loop reads what it wrote
+    base = np.arange(1.0, 17.0)
+    n = 8
+    start = 2
+    acc = base[start:start + n]
+    other = base[start + shift:start + shift + n]
+    g, d = (np.full(n, 0.5), other) if with_d else (other, None)
+    expected = acc + (g * d if with_d else g)  # numpy, from the values before any write
+    result = kernels.accumulate(acc, g, d)
+    np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("kernels", IMPLEMENTATIONS)
 @pytest.mark.parametrize("case", ["read-only", "mixed dtypes", "broadcast d", "strided d", "zero-size", "number d",
                                   "int accumulator"])
 def test_accumulate_a_product_other_cases(kernels, case):
