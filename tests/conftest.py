@@ -1,4 +1,4 @@
-"""Shared test settings: hypothesis profiles and the backend under test."""
+"""Shared test settings: hypothesis profiles, the backend under test, the Scalar-class fixture ``S``."""
 
 import os
 
@@ -14,6 +14,16 @@ settings.register_profile(
     derandomize=True,
 )
 settings.load_profile("ci")
+
+
+@pytest.fixture(params=["reference", "compiled"])
+def S(request):
+    """The Scalar class under test: the reference one, then the compiled one (skipped if not built)."""
+    if request.param == "reference":
+        from microgradx.scalar import Scalar
+
+        return Scalar
+    return pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built").Scalar
 
 
 @pytest.fixture(autouse=True)

@@ -20,15 +20,6 @@ Oracles, strongest first:
 
 import pytest
 
-from microgradx.scalar import Scalar as RefScalar
-
-
-@pytest.fixture(params=["reference", "compiled"])
-def S(request):
-    if request.param == "reference":
-        return RefScalar
-    return pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built").Scalar
-
 
 def relu(v):
     return v.relu()

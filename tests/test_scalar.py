@@ -17,13 +17,6 @@ from microgradx import rules, state
 from microgradx.scalar import Scalar as RefScalar
 
 
-@pytest.fixture(params=["reference", "compiled"])
-def S(request):
-    if request.param == "reference":
-        return RefScalar
-    return pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built").Scalar
-
-
 def central_difference(f, x, h=1e-6):
     return (f(x + h) - f(x - h)) / (2 * h)
 

@@ -16,13 +16,6 @@ from microgradx.scalar import Scalar as RefScalar
 DEPTH = 100_000
 
 
-@pytest.fixture(params=["reference", "compiled"])
-def S(request):
-    if request.param == "reference":
-        return RefScalar
-    return pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built").Scalar
-
-
 @pytest.fixture
 def no_cycle_collector():
     was_enabled = gc.isenabled()

@@ -32,13 +32,6 @@ except ImportError:  # extension not built: the compiled cases skip
 DEPTH = 100_000
 
 
-@pytest.fixture(params=["reference", "compiled"])
-def S(request):
-    if request.param == "reference":
-        return RefScalar
-    return pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built").Scalar
-
-
 def _recounts(S):
     return engine._Sweep.recounts if S is RefScalar else compiled._recounts()
 
