@@ -82,6 +82,9 @@ def demo_loss(model, Value, X, Y):
     return data_loss + reg_loss
 
 
+PARTS = ("forward", "backward", "update", "release")  # what training_step times, in this order
+
+
 def training_step(model, params, Value, X, Y, lr):
     """Return (forward, backward, update, release) seconds and the loss value of one step."""
     t0 = time.perf_counter()
@@ -147,9 +150,8 @@ def bench_training_step(steps: int) -> dict:
     gc.collect()
     results = {}
     for name, rounds in times.items():
-        med = [statistics.median(t[i] for t in rounds) for i in range(4)]
-        results[name] = {"forward": med[0], "backward": med[1], "update": med[2], "release": med[3],
-                         "step": statistics.median(sum(t) for t in rounds), "rounds": rounds}
+        results[name] = {part: statistics.median(t[i] for t in rounds) for i, part in enumerate(PARTS)}
+        results[name].update(step=statistics.median(sum(t) for t in rounds), rounds=rounds)
     losses = list(first_losses.values())
     same = all(math.isclose(v, losses[0], rel_tol=1e-9) for v in losses)
     return {"results": results, "first_losses": first_losses, "same_loss": same}
@@ -180,7 +182,9 @@ def print_training_step(report: dict, title: str) -> None:
         print("    micrograd's time / ours: median over rounds of the per-round ratio (min-max)")
 
         def ratio(r, part):
-            pick = (lambda t: sum(t)) if part == "step" else (lambda t: t[["forward", "backward"].index(part)])
+            def pick(t):  # t: one round's (forward, backward, update, release) seconds
+                return sum(t) if part == "step" else t[PARTS.index(part)]
+
             per_round = [pick(a) / pick(b) for a, b in zip(base["rounds"], r["rounds"])]
             lo, hi = ((f"{v:.0f}" if v >= 10 else f"{v:.1f}") for v in (min(per_round), max(per_round)))
             return f"{statistics.median(per_round):6.1f}x ({lo}-{hi})"
