@@ -130,8 +130,7 @@ def accumulate(acc, g, d=None):
     """
     term = g if d is None else g * d
     if (type(acc) is np.ndarray and acc.dtype.kind == "f" and acc.flags.writeable
-            and type(term) is np.ndarray and term.shape == acc.shape and term.dtype == acc.dtype
-            and (d is None or (type(g) is np.ndarray and type(d) is np.ndarray))):
+            and type(term) is np.ndarray and term.shape == acc.shape and term.dtype == acc.dtype):
         np.add(acc, term, out=acc)
         return acc
     return acc + term
