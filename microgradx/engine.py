@@ -133,11 +133,7 @@ def backward_sweep(root, seed, write_grads: bool = True) -> list:
                 continue
             parents = node._parents
             if parents:
-                needs = tuple(p is not None for p in parents)
-                cts = node._prim.vjp(g, node._inner(), node._saved, node._params, needs)
-                for p, c in zip(parents, cts):
-                    if p is not None and c is not None:
-                        p._cot = c if p._cot is None else p._cot + c
+                _send_to_parents(node, g)
             if write_grads:
                 node._cot = None
                 node._accumulate_grad(g)
@@ -148,6 +144,20 @@ def backward_sweep(root, seed, write_grads: bool = True) -> list:
             node._cot = None
         raise
     return order
+
+
+def _send_to_parents(node, g) -> None:
+    """Apply ``node``'s rule to its complete cotangent ``g``; add the results to its parents' cotangents.
+
+    This is the chain rule's one step, shared by both sweeps: contributions
+    that meet at a parent add up.
+    """
+    parents = node._parents
+    needs = tuple(p is not None for p in parents)
+    cts = node._prim.vjp(g, node._inner(), node._saved, node._params, needs)
+    for p, c in zip(parents, cts):
+        if p is not None and c is not None:
+            p._cot = c if p._cot is None else p._cot + c
 
 
 def backward_by_counts(root, seed) -> None:
@@ -174,8 +184,8 @@ def backward_by_counts(root, seed) -> None:
     nodes since freed, or not part of the root's graph (another expression
     built on the same nodes, or ``backward()`` called on an intermediate
     node).  That only ever *delays* a node, so the answer stays right: the
-    queue runs dry while nodes still wait, and :func:`_recount` counts again
-    the consumers still to come.  In a training step that never happens.
+    queue runs dry while nodes still wait, and ``_Sweep.recount`` counts
+    again the consumers still to come.  In a training step that never happens.
 
     If a rule raises, every cotangent left in the graph is dropped and the
     error propagates; no leaf's ``.grad`` has changed.
@@ -205,16 +215,11 @@ def backward_by_counts(root, seed) -> None:
             while sweep.ready:
                 node = sweep.ready.popleft()
                 g = node._cot
-                parents = node._parents
                 if g is not None:
-                    needs = tuple(p is not None for p in parents)
-                    cts = node._prim.vjp(g, node._inner(), node._saved, node._params, needs)
-                    for p, c in zip(parents, cts):
-                        if p is not None and c is not None:
-                            p._cot = c if p._cot is None else p._cot + c
+                    _send_to_parents(node, g)
                     node._cot = None
                     node._accumulate_grad(g)
-                for p in parents:
+                for p in node._parents:
                     if p is not None:
                         sweep.arrive(p)
             if sweep.n_waiting == 0:
