@@ -597,16 +597,27 @@ def _extremum_share(out, inputs, params):
     return hit / sum_(hit, axis=axes, keepdims=True), keep
 
 
-def _extremum_vjp(g, out, inputs, params, needs):
-    share, keep = _extremum_share(out, inputs, params)
-    return (reshape(g, keep) * share,)
+def _weighted_reduction(weights):
+    """Reverse and forward rules of a reduction whose local derivative is a weight per input element.
+
+    ``weights(out, inputs, params)`` returns the weights (the input's shape)
+    and the output's shape with the reduced axes kept as 1.  Reverse mode
+    spreads the cotangent over the reduced axes, times the weights; forward
+    mode sums the tangent times the weights over them.
+    """
+
+    def vjp(g, out, inputs, params, needs):
+        w, keep = weights(out, inputs, params)
+        return (reshape(g, keep) * w,)
+
+    def jvp(tangents, out, inputs, params):
+        w, _ = weights(out, inputs, params)
+        return sum_(tangents[0] * w, axis=params.get("axis"), keepdims=params.get("keepdims", False))
+
+    return vjp, jvp
 
 
-def _extremum_jvp(tangents, out, inputs, params):
-    share, keep = _extremum_share(out, inputs, params)
-    return sum_(tangents[0] * share, axis=params.get("axis"), keepdims=params.get("keepdims", False))
-
-
+_extremum_vjp, _extremum_jvp = _weighted_reduction(_extremum_share)
 MAX = _register(Primitive("max", _extremum_forward(np.max, "max"), vjp=_extremum_vjp, jvp=_extremum_jvp,
                           formulas=("1 at the maximum (ties share equally), else 0",)))
 MIN = _register(Primitive("min", _extremum_forward(np.min, "min"), vjp=_extremum_vjp, jvp=_extremum_jvp,
@@ -631,16 +642,7 @@ def _softmax_from(out, inputs, params):
     return exp(x - reshape(out, keep)), keep
 
 
-def _logsumexp_vjp(g, out, inputs, params, needs):
-    p, keep = _softmax_from(out, inputs, params)
-    return (reshape(g, keep) * p,)
-
-
-def _logsumexp_jvp(tangents, out, inputs, params):
-    p, _ = _softmax_from(out, inputs, params)
-    return sum_(tangents[0] * p, axis=params.get("axis"), keepdims=params.get("keepdims", False))
-
-
+_logsumexp_vjp, _logsumexp_jvp = _weighted_reduction(_softmax_from)
 LOGSUMEXP = _register(Primitive("logsumexp", _logsumexp_forward, vjp=_logsumexp_vjp, jvp=_logsumexp_jvp,
                                 formulas=("d lse(x)/dx_i = softmax(x)_i",)))
 
