@@ -3,13 +3,13 @@
 Each compiled module in ``ext/`` (built as ``microgradx._ext.<name>``) has a
 pure-Python twin with the same functions:
 
-=====================  ===============================  ===========================
-compiled               reference                        what
-=====================  ===============================  ===========================
-``_ext.scalar``        :mod:`microgradx.nodes.scalar`         the Scalar node and its sweep
-``_ext.engine``        :mod:`microgradx.core.engine`         topological order + backward sweep
-``_ext.kernels``       :mod:`microgradx.core.kernels`        fused elementwise kernels
-=====================  ===============================  ===========================
+=====================  ==================================  ==================================
+compiled               reference                           what
+=====================  ==================================  ==================================
+``_ext.scalar``        :mod:`microgradx.nodes.scalar`      the Scalar node and its sweep
+``_ext.engine``        :mod:`microgradx.core.engine`       topological order + backward sweep
+``_ext.kernels``       :mod:`microgradx.core.kernels`      fused elementwise kernels
+=====================  ==================================  ==================================
 
 ``MICROGRADX_BACKEND=python`` selects the references; the default,
 ``compiled``, uses the extension and falls back to the references with one
