@@ -29,9 +29,10 @@ How the code is organised, which is the pattern to copy for a new kernel:
 
 * one ``cdef`` loop per kernel over ``cython.floating`` (float and double
   from one source), on typed memoryviews, ``noexcept nogil``;
-* one Python-facing wrapper that checks type, dtype, shape and contiguity
-  first and hands everything the loops don't cover (strided or broadcast
-  views, float16, integer arrays, mixed dtypes, zero-size arrays) to the
+* one Python-facing wrapper that checks type, dtype, byte order, shape and
+  contiguity first and hands everything the loops don't cover (strided or
+  broadcast views, float16, integer arrays, mixed dtypes, byte-swapped
+  arrays, zero-size arrays) to the
   numpy reference, so no input can reach an unchecked loop.
 
 No ``prange``: a prototype of the fused tanh backward with ``prange``
@@ -179,13 +180,18 @@ cdef int _kernel_number(str name) except -1:
 
 
 cdef inline bint _loopable(object a):
-    """A C-contiguous, non-empty float32/float64 ndarray: what the loops take (checked with numpy's C API)."""
+    """A C-contiguous, non-empty float32/float64 ndarray in native byte order: what the loops take.
+
+    (Checked with numpy's C API.  A byte-swapped array, e.g. ``dtype('>f8')``
+    on a little-endian machine, has the same type number as a native one,
+    so its byte order is checked separately: numpy's reference handles it.)
+    """
     if type(a) is not cnp.ndarray:
         return False
     cdef cnp.ndarray arr = <cnp.ndarray>a
     cdef int typenum = cnp.PyArray_TYPE(arr)
     return (cnp.PyArray_IS_C_CONTIGUOUS(arr) and cnp.PyArray_SIZE(arr) != 0
-            and (typenum == cnp.NPY_DOUBLE or typenum == cnp.NPY_FLOAT))
+            and (typenum == cnp.NPY_DOUBLE or typenum == cnp.NPY_FLOAT) and cnp.PyArray_ISNOTSWAPPED(arr))
 
 
 cdef inline bint _same_layout(cnp.ndarray a, cnp.ndarray b):

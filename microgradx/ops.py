@@ -25,6 +25,7 @@ import numbers
 import numpy as np
 
 from .core import rules as R
+from .core.arguments import axis_index, axis_indices
 from .core.dispatch import apply, node_types, raw_value
 from .nodes import tensor as _t
 
@@ -440,12 +441,12 @@ def greater_equal(a, b):
 # ---------------------------------------------------------------------------
 # Reductions
 # ---------------------------------------------------------------------------
-def _axis(axis):
-    if axis is None or isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
-        return axis
-    if isinstance(axis, (list, tuple)):
-        return tuple(int(a) for a in axis)
-    raise TypeError(f"axis must be None, an int or a tuple of ints; got {type(axis).__name__}")
+def _axis(axis, a):
+    """``axis`` checked against operand ``a`` (:func:`~microgradx.core.arguments.axis_indices`), kept in its form."""
+    axis_indices(axis, len(_shape(a)), scalar_axis_ok=True)
+    if axis is None or isinstance(axis, (int, np.integer)):
+        return None if axis is None else int(axis)
+    return tuple(int(i) for i in axis)
 
 
 def sum(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
@@ -454,12 +455,13 @@ def sum(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
     >>> sum(array([[1.0, 2.0], [3.0, 4.0]]))
     Tensor(10.)
     """
-    return _call(R.SUM, a, axis=_axis(axis), keepdims=bool(keepdims))
+    a = operand(a, "a")
+    return _call(R.SUM, a, axis=_axis(axis, a), keepdims=bool(keepdims))
 
 
 def _count(a, axis) -> int:
     shape = _shape(a)
-    axes = R._norm_axes(_axis(axis), len(shape))
+    axes = axis_indices(axis, len(shape), scalar_axis_ok=True)
     n = 1
     for i in axes:
         n *= shape[i]
@@ -504,7 +506,8 @@ def max(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
     >>> max(array([1.0, 3.0, 2.0]))
     Tensor(3.)
     """
-    return _call(R.MAX, a, axis=_axis(axis), keepdims=bool(keepdims))
+    a = operand(a, "a")
+    return _call(R.MAX, a, axis=_axis(axis, a), keepdims=bool(keepdims))
 
 
 def min(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
@@ -513,7 +516,8 @@ def min(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
     >>> min(array([1.0, 3.0, 2.0]))
     Tensor(1.)
     """
-    return _call(R.MIN, a, axis=_axis(axis), keepdims=bool(keepdims))
+    a = operand(a, "a")
+    return _call(R.MIN, a, axis=_axis(axis, a), keepdims=bool(keepdims))
 
 
 def logsumexp(a, axis=None, keepdims: bool = False):
@@ -522,7 +526,8 @@ def logsumexp(a, axis=None, keepdims: bool = False):
     >>> logsumexp(array([1000.0, 1000.0]))
     Tensor(1000.69314718)
     """
-    return _call(R.LOGSUMEXP, a, axis=_axis(axis), keepdims=bool(keepdims))
+    a = operand(a, "a")
+    return _call(R.LOGSUMEXP, a, axis=_axis(axis, a), keepdims=bool(keepdims))
 
 
 def _max_shift(a, axis):
@@ -545,7 +550,7 @@ def softmax(a, axis=None):
     Tensor([0.5, 0.5])
     """
     a = operand(a, "a")
-    e = exp(a - _max_shift(a, _axis(axis)))
+    e = exp(a - _max_shift(a, _axis(axis, a)))
     return e / sum(e, axis, keepdims=True)
 
 
@@ -565,7 +570,9 @@ def argmax(a, axis=None, keepdims: bool = False):
     >>> argmax(array([1.0, 3.0, 2.0]))
     Tensor(1)
     """
-    return _t.Tensor._constant(np.argmax(raw_value(operand(a, "a")), axis=axis, keepdims=keepdims))
+    a = operand(a, "a")
+    axis = None if axis is None else axis_index(axis, len(_shape(a)))
+    return _t.Tensor._constant(np.argmax(raw_value(a), axis=axis, keepdims=keepdims))
 
 
 def argmin(a, axis=None, keepdims: bool = False):
@@ -574,7 +581,9 @@ def argmin(a, axis=None, keepdims: bool = False):
     >>> argmin(array([1.0, 3.0, 0.0]))
     Tensor(2)
     """
-    return _t.Tensor._constant(np.argmin(raw_value(operand(a, "a")), axis=axis, keepdims=keepdims))
+    a = operand(a, "a")
+    axis = None if axis is None else axis_index(axis, len(_shape(a)))
+    return _t.Tensor._constant(np.argmin(raw_value(a), axis=axis, keepdims=keepdims))
 
 
 # ---------------------------------------------------------------------------
@@ -625,10 +634,16 @@ def transpose(a, axes=None):
     """
     a = operand(a, "a")
     ndim = len(_shape(a))
-    axes = tuple(reversed(range(ndim))) if axes is None else _shape_arg(axes, "axes")
-    if sorted(x % ndim if ndim else x for x in axes) != list(range(ndim)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of {ndim} dimensions")
-    return _call(R.TRANSPOSE, a, axes=tuple(x % ndim for x in axes))
+    if axes is None:
+        return _call(R.TRANSPOSE, a, axes=tuple(reversed(range(ndim))))
+    if isinstance(axes, (int, np.integer)) and not isinstance(axes, bool):
+        axes = (axes,)
+    if not isinstance(axes, (list, tuple)):
+        raise TypeError(f"transpose: axes must be None or a sequence of ints; got {type(axes).__name__}")
+    perm = tuple(axis_index(x, ndim, "axes entry") for x in axes)
+    if sorted(perm) != list(range(ndim)):
+        raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of {ndim} dimensions")
+    return _call(R.TRANSPOSE, a, axes=perm)
 
 
 def swapaxes(a, axis1: int, axis2: int):
@@ -639,7 +654,7 @@ def swapaxes(a, axis1: int, axis2: int):
     """
     a = operand(a, "a")
     ndim = len(_shape(a))
-    i, j = (R._norm_axes(k, ndim)[0] for k in (axis1, axis2))
+    i, j = axis_index(axis1, ndim, "axis1"), axis_index(axis2, ndim, "axis2")
     perm = list(range(ndim))
     perm[i], perm[j] = perm[j], perm[i]
     return transpose(a, perm)
@@ -652,7 +667,10 @@ def expand_dims(a, axis):
     (1, 3)
     """
     a = operand(a, "a")
-    return reshape(a, np.expand_dims(np.empty(_shape(a), np.bool_), axis).shape)
+    shape = _shape(a)
+    new = axis_indices(axis, len(shape) + (len(axis) if isinstance(axis, (list, tuple)) else 1))
+    out = iter(shape)
+    return reshape(a, tuple(1 if i in new else next(out) for i in range(len(shape) + len(new))))
 
 
 def squeeze(a, axis=None):
@@ -662,11 +680,13 @@ def squeeze(a, axis=None):
     (3,)
     """
     a = operand(a, "a")
-    try:
-        shape = np.squeeze(np.empty(_shape(a), np.bool_), axis).shape
-    except ValueError:
-        raise ValueError(f"squeeze: axis {axis} of shape {_shape(a)} does not have size 1") from None
-    return reshape(a, shape)
+    shape = _shape(a)
+    if axis is None:
+        return reshape(a, tuple(n for n in shape if n != 1))
+    drop = axis_indices(axis, len(shape))
+    if any(shape[i] != 1 for i in drop):
+        raise ValueError(f"squeeze: axis {axis} of shape {shape} does not have size 1")
+    return reshape(a, tuple(n for i, n in enumerate(shape) if i not in drop))
 
 
 def flatten(a):
@@ -706,11 +726,17 @@ def concatenate(arrays, axis: int = 0):
         raise ValueError("concatenate: arrays must be a non-empty list or tuple")
     arrays = tuple(operand(x, f"arrays[{i}]") for i, x in enumerate(arrays))
     shapes = [_shape(x) for x in arrays]
+    if axis is None:
+        raise TypeError("concatenate: axis=None (join flattened arrays) is not supported; flatten them first, "
+                        "e.g. concatenate([flatten(x) for x in arrays])")
+    if any(len(s) == 0 for s in shapes):
+        raise ValueError(f"concatenate: 0-d arrays cannot be joined (shapes {shapes}); use stack")
+    axis = axis_index(axis, len(shapes[0]))
     try:
         np.concatenate([np.empty(s, np.bool_) for s in shapes], axis=axis)
-    except (ValueError, np.exceptions.AxisError) as exc:
+    except ValueError as exc:
         raise ValueError(f"concatenate: shapes {shapes} do not fit along axis {axis} ({exc})") from None
-    return wrap(apply(R.CONCATENATE, *arrays, axis=int(axis)), arrays)
+    return wrap(apply(R.CONCATENATE, *arrays, axis=axis), arrays)
 
 
 def stack(arrays, axis: int = 0):
@@ -724,6 +750,7 @@ def stack(arrays, axis: int = 0):
     shapes = {_shape(x) for x in arrays}
     if len(shapes) != 1:
         raise ValueError(f"stack: all arrays need the same shape; got {sorted(shapes)}")
+    axis = axis_index(axis, len(_shape(arrays[0])) + 1)
     return concatenate([expand_dims(x, axis) for x in arrays], axis)
 
 
@@ -751,8 +778,8 @@ def take(a, indices, axis=None):
     idx = np.asarray(raw_value(indices))
     if axis is None:
         return flatten(a)[idx]
-    ndim = len(_shape(a))
-    return a[(slice(None),) * (axis % ndim) + (idx,)]
+    axis = axis_index(axis, len(_shape(a)))
+    return a[(slice(None),) * axis + (idx,)]
 
 
 def stop_gradient(a):

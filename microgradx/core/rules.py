@@ -42,6 +42,7 @@ import sys
 import numpy as np
 
 from . import backend as _backend
+from .arguments import axis_indices
 from . import floatmath as fm
 from .dispatch import apply
 
@@ -251,22 +252,7 @@ def _keep_shape(shape, axes):
 
 def _norm_axes(axis, ndim):
     """Normalise ``axis`` (None, int or tuple) to a sorted tuple of non-negative ints."""
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
-        axis = (int(axis),)
-    try:
-        axes = tuple(int(a) for a in axis)
-    except TypeError:
-        raise TypeError(f"axis must be None, an int or a tuple of ints; got {type(axis).__name__}") from None
-    out = []
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
-        out.append(a % ndim if ndim else 0)
-    if len(set(out)) != len(out):
-        raise ValueError(f"repeated axis in {axis}")
-    return tuple(sorted(out))
+    return axis_indices(axis, ndim, scalar_axis_ok=True)
 
 
 # Generic operations (floats, ndarrays or nodes), used by the rules below.
@@ -387,10 +373,13 @@ def _local(d, inputs, out):
             return local
     except ArithmeticError:  # ZeroDivisionError, OverflowError
         pass
-    with np.errstate(all="ignore"):
-        local = d(*(np.float64(v) if type(v) is float else v for v in inputs),
-                  np.float64(out) if type(out) is float else out)
-    return float(local)
+    with np.errstate(all="ignore"):  # every Python number as float64 (an int 0 divides too: x / 0)
+        local = d(*(np.float64(v) if type(v) in _PY_NUMBERS else v for v in inputs),
+                  np.float64(out) if type(out) in _PY_NUMBERS else out)
+    return float(local) if np.ndim(local) == 0 else local
+
+
+_PY_NUMBERS = (float, int, bool)
 
 
 def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
