@@ -784,6 +784,10 @@ cdef int _set_label(Scalar node, object value) except -1:
     return 0
 
 
+_ARRAY_OPERAND = ("a Scalar cannot be combined with a numpy array: a Scalar holds one number "
+                  "(use float(a) for a 0-d array), a Tensor holds arrays (use mgx.array(a) and Tensors)")
+
+
 cdef object _binary(int op, object a, object b):
     """a <op> b where at least one side is a Scalar; NotImplemented for other operand kinds."""
     cdef double x, y, out
@@ -796,6 +800,8 @@ cdef object _binary(int op, object a, object b):
         x = PyFloat_AS_DOUBLE(a)
     elif _is_number(a):
         x = float(a)
+    elif isinstance(a, _np.ndarray):
+        raise TypeError(_ARRAY_OPERAND)
     else:
         return NotImplemented
     if type(b) is Scalar:
@@ -805,6 +811,8 @@ cdef object _binary(int op, object a, object b):
         y = PyFloat_AS_DOUBLE(b)
     elif _is_number(b):
         y = float(b)
+    elif isinstance(b, _np.ndarray):
+        raise TypeError(_ARRAY_OPERAND)
     else:
         return NotImplemented
     out = _forward2(op, x, y)

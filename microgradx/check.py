@@ -164,7 +164,9 @@ def check_grad(fun: Callable, *args, modes: Sequence[str] = ("fwd", "rev"), orde
     argnums : sequence of int, optional
         Only check these arguments (default: every array or number argument).
     eps : float
-        Finite-difference step along the unit direction.
+        Relative finite-difference step: element ``i`` of the argument moves
+        by ``eps * max(1, |x_i|) * v_i`` along the unit direction ``v``, so
+        the step stays meaningful at ``|x| = 1e20`` as at ``|x| = 1``.
     rtol, atol : float
         Agreement means ``|ad - fd| <= atol + rtol * max(|ad|, |fd|)``.
     seed : int
@@ -207,6 +209,11 @@ def check_grad(fun: Callable, *args, modes: Sequence[str] = ("fwd", "rev"), orde
                                  f"{len(args)} given")
     if not argnums:
         raise ValueError("check_grad: no argument to check; pass at least one Tensor, numpy array or number")
+    for name, tol in (("eps", eps), ("rtol", rtol), ("atol", atol)):
+        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(tol) or tol < 0 or name == "eps" and tol == 0:
+            raise ValueError(f"check_grad: {name} must be a finite number{' > 0' if name == 'eps' else ' >= 0'}; "
+                             f"got {tol!r}")
 
     rng = np.random.default_rng(seed)
     point = [Tensor(np.asarray(raw_value(a), dtype=np.float64)) if i in argnums else a for i, a in enumerate(args)]
@@ -214,11 +221,15 @@ def check_grad(fun: Callable, *args, modes: Sequence[str] = ("fwd", "rev"), orde
     weights = rng.standard_normal(np.shape(raw_value(out)))
     names = _argument_names(fun, len(args))
     report = GradCheckReport()
+    for i in argnums:
+        if not np.all(np.isfinite(raw_value(point[i]))):
+            raise ValueError(f"check_grad: {names[i]} holds inf or nan; finite differences need a finite "
+                             "point (f(x + h) - f(x - h) is nan there whatever the derivative)")
 
     for i in argnums:
         x = np.asarray(raw_value(point[i]), dtype=np.float64)
         v = rng.standard_normal(x.shape)
-        v = v / max(np.linalg.norm(v), 1e-300)
+        v = v / max(np.linalg.norm(v), 1e-300) * np.maximum(1.0, np.abs(x))  # a step relative to |x|
 
         def scalar(xi, i=i):  # the weighted output as a function of argument i alone
             call = list(point)

@@ -13,12 +13,21 @@ and returns ``(X, y)``: ``X`` a float64 array of shape ``(n, features)``,
 ``y`` an int64 array of class labels ``0, 1, ...``.  micrograd's max-margin
 demo wants labels in {-1, +1}: use ``y * 2 - 1``.
 
+Every size argument is checked before anything is allocated, against
+:data:`MAX_SAMPLES`, :data:`MAX_CLASSES`, :data:`MAX_FEATURES` and
+:data:`MAX_VALUES`: a typo such as ``classes=10**9`` is refused at once
+instead of filling the memory.
+
 Examples
 --------
 >>> from microgradx import datasets
 >>> X, y = datasets.make_moons(100, noise=0.1, seed=0)
 >>> X.shape, y.shape, sorted(set(y.tolist()))
 ((100, 2), (100,), [0, 1])
+>>> datasets.make_spirals(10, classes=10**9)
+Traceback (most recent call last):
+...
+ValueError: classes must be at most 10,000; got 1,000,000,000
 """
 
 from __future__ import annotations
@@ -30,7 +39,25 @@ import numpy as np
 from .core.arguments import positive_int as _positive_int
 from .core.arguments import random_generator as _generator
 
-__all__ = ["make_moons", "make_spirals", "make_blobs", "load_digits", "train_test_split", "minibatches"]
+__all__ = ["make_moons", "make_spirals", "make_blobs", "load_digits", "train_test_split", "minibatches",
+           "MAX_SAMPLES", "MAX_CLASSES", "MAX_FEATURES", "MAX_VALUES"]
+
+#: Most points a generator makes (``n``); a toy data set never needs more, and a typo should not fill the memory.
+MAX_SAMPLES = 10_000_000
+#: Most classes of :func:`make_spirals` and generated centres of :func:`make_blobs`.
+MAX_CLASSES = 10_000
+#: Most features (columns) :func:`make_blobs` generates.
+MAX_FEATURES = 10_000
+#: Most numbers in a generated ``X`` (``n * features``: 800 MB of float64).
+MAX_VALUES = 100_000_000
+
+
+def _size(value, name: str, maximum: int, minimum: int = 1) -> int:
+    """A size argument, checked before anything is allocated: an int in ``[minimum, maximum]``."""
+    value = _positive_int(value, name, minimum)
+    if value > maximum:
+        raise ValueError(f"{name} must be at most {maximum:,}; got {value:,}")
+    return value
 
 
 def _non_negative(value, name: str) -> float:
@@ -74,7 +101,7 @@ def make_moons(n: int = 100, noise: float = 0.1, seed=None) -> tuple[np.ndarray,
     ...
     ValueError: noise must be a finite number >= 0; got -1.0
     """
-    n = _positive_int(n, "n")
+    n = _size(n, "n", MAX_SAMPLES)
     noise = _non_negative(noise, "noise")
     rng = _generator(seed)
     n_upper = n // 2
@@ -121,8 +148,8 @@ def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed=None) 
     >>> X.shape, [int((y == k).sum()) for k in range(3)]
     ((90, 2), [30, 30, 30])
     """
-    n = _positive_int(n, "n")
-    classes = _positive_int(classes, "classes", minimum=2)
+    n = _size(n, "n", MAX_SAMPLES)
+    classes = _size(classes, "classes", MAX_CLASSES, minimum=2)
     noise = _non_negative(noise, "noise")
     rng = _generator(seed)
     counts = [n // classes + (1 if k < n % classes else 0) for k in range(classes)]
@@ -164,12 +191,14 @@ def make_blobs(n: int = 100, centers=3, std: float = 1.0, features: int = 2, see
     >>> X[y == 1].mean(axis=0).round(1).tolist()
     [5.0, 5.0]
     """
-    n = _positive_int(n, "n")
+    n = _size(n, "n", MAX_SAMPLES)
     std = _non_negative(std, "std")
     rng = _generator(seed)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
-        k = _positive_int(centers, "centers")
-        features = _positive_int(features, "features")
+        k = _size(centers, "centers", MAX_CLASSES)
+        features = _size(features, "features", MAX_FEATURES)
+        if n * features > MAX_VALUES:
+            raise ValueError(f"n * features must be at most {MAX_VALUES:,}; got {n:,} * {features:,}")
         centre_array = rng.uniform(-10.0, 10.0, (k, features))
     else:
         try:
@@ -178,6 +207,8 @@ def make_blobs(n: int = 100, centers=3, std: float = 1.0, features: int = 2, see
             raise TypeError("centers must be an int or an array of shape (k, features)") from None
         if centre_array.ndim != 2 or centre_array.shape[0] == 0:
             raise ValueError(f"centers must have shape (k, features) with k >= 1; got shape {centre_array.shape}")
+        if n * centre_array.shape[1] > MAX_VALUES:
+            raise ValueError(f"n * features must be at most {MAX_VALUES:,}; got {n:,} * {centre_array.shape[1]:,}")
     k = centre_array.shape[0]
     y = np.concatenate([np.full(n // k + (1 if i < n % k else 0), i, np.int64) for i in range(k)])
     y = y[rng.permutation(n)]

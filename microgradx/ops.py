@@ -59,8 +59,10 @@ def operand(x, name: str = "x"):
         return x
     if isinstance(x, np.ndarray):
         return _t.check_array(x if type(x) is np.ndarray else np.asarray(x), name)
-    if isinstance(x, (numbers.Real, np.bool_)):  # numpy's float and int scalars are Reals
+    if isinstance(x, (np.integer, np.floating, np.bool_)):
         return x
+    if isinstance(x, numbers.Real):  # Fraction, Decimal-like Reals: numpy would make object arrays of them
+        return float(x)
     if isinstance(x, (numbers.Number, np.generic)):
         raise TypeError(f"{name}: only real numbers are supported; got {x!r}")
     if isinstance(x, (list, tuple)):
@@ -114,13 +116,35 @@ def array(data, dtype=None) -> _t.Tensor:
     return _t.Tensor(data, dtype=dtype)
 
 
+def _dtype_arg(dtype, name: str = "dtype"):
+    """None, or ``dtype`` as a numpy dtype of numbers (bool, int or float): a TypeError names anything else."""
+    if dtype is None:
+        return None
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be a numpy dtype of numbers (bool, int or float); got {dtype!r}") from None
+    if dt.kind not in "biuf":
+        raise TypeError(f"{name} must be a bool, integer or float dtype; got {dt} (from {dtype!r})")
+    return dt
+
+
+def _created(value, what: str) -> _t.Tensor:
+    """A constant Tensor of a freshly made array, refused unless it holds numbers."""
+    return _t.Tensor._constant(_t.check_array(value, what))
+
+
 def zeros(shape, dtype=np.float64) -> _t.Tensor:
     """A Tensor of zeros.
 
     >>> zeros((2,))
     Tensor([0., 0.])
+    >>> zeros(2, dtype=str)
+    Traceback (most recent call last):
+    ...
+    TypeError: dtype must be a bool, integer or float dtype; got <U0 (from <class 'str'>)
     """
-    return _t.Tensor._constant(np.zeros(shape, dtype=dtype))
+    return _t.Tensor._constant(np.zeros(_shape_arg(shape), dtype=_dtype_arg(dtype)))
 
 
 def ones(shape, dtype=np.float64) -> _t.Tensor:
@@ -129,7 +153,7 @@ def ones(shape, dtype=np.float64) -> _t.Tensor:
     >>> ones(2)
     Tensor([1., 1.])
     """
-    return _t.Tensor._constant(np.ones(shape, dtype=dtype))
+    return _t.Tensor._constant(np.ones(_shape_arg(shape), dtype=_dtype_arg(dtype)))
 
 
 def full(shape, vals, dtype=None) -> _t.Tensor:
@@ -137,8 +161,13 @@ def full(shape, vals, dtype=None) -> _t.Tensor:
 
     >>> full((2,), 7.0)
     Tensor([7., 7.])
+    >>> full((2,), "abc")
+    Traceback (most recent call last):
+    ...
+    TypeError: vals must be a Tensor, Scalar, Dual, numpy array, number or list; got str
     """
-    return _t.Tensor._constant(np.full(shape, raw_value(vals), dtype=dtype))
+    vals = raw_value(operand(vals, "vals"))
+    return _created(np.full(_shape_arg(shape), vals, dtype=_dtype_arg(dtype)), "full")
 
 
 def zeros_like(a, dtype=None) -> _t.Tensor:
@@ -147,7 +176,7 @@ def zeros_like(a, dtype=None) -> _t.Tensor:
     >>> zeros_like(array([1.0, 2.0]))
     Tensor([0., 0.])
     """
-    return _t.Tensor._constant(np.zeros_like(raw_value(operand(a, "a")), dtype=dtype))
+    return _t.Tensor._constant(np.zeros_like(raw_value(operand(a, "a")), dtype=_dtype_arg(dtype)))
 
 
 def ones_like(a, dtype=None) -> _t.Tensor:
@@ -156,7 +185,7 @@ def ones_like(a, dtype=None) -> _t.Tensor:
     >>> ones_like(array([1.0, 2.0]))
     Tensor([1., 1.])
     """
-    return _t.Tensor._constant(np.ones_like(raw_value(operand(a, "a")), dtype=dtype))
+    return _t.Tensor._constant(np.ones_like(raw_value(operand(a, "a")), dtype=_dtype_arg(dtype)))
 
 
 def arange(start, stop=None, step=None, dtype=None) -> _t.Tensor:
@@ -167,7 +196,10 @@ def arange(start, stop=None, step=None, dtype=None) -> _t.Tensor:
     """
     if stop is None:
         start, stop = 0, start
-    return _t.Tensor._constant(np.arange(start, stop, 1 if step is None else step, dtype=dtype))
+    for name, v in (("start", start), ("stop", stop), ("step", step)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (numbers.Real, np.integer, np.floating))):
+            raise TypeError(f"arange: {name} must be a real number; got {type(v).__name__} {v!r}")
+    return _created(np.arange(start, stop, 1 if step is None else step, dtype=_dtype_arg(dtype)), "arange")
 
 
 def eye(n: int, m: int | None = None, dtype=np.float64) -> _t.Tensor:
@@ -177,7 +209,9 @@ def eye(n: int, m: int | None = None, dtype=np.float64) -> _t.Tensor:
     Tensor([[1., 0.],
             [0., 1.]])
     """
-    return _t.Tensor._constant(np.eye(n, m, dtype=dtype))
+    n = _non_negative_int(n, "n")
+    m = None if m is None else _non_negative_int(m, "m")
+    return _t.Tensor._constant(np.eye(n, m, dtype=_dtype_arg(dtype)))
 
 
 def linspace(start, stop, num: int = 50, dtype=np.float64) -> _t.Tensor:
@@ -186,7 +220,19 @@ def linspace(start, stop, num: int = 50, dtype=np.float64) -> _t.Tensor:
     >>> linspace(0, 1, 3)
     Tensor([0. , 0.5, 1. ])
     """
-    return _t.Tensor._constant(np.linspace(start, stop, num, dtype=dtype))
+    for name, v in (("start", start), ("stop", stop)):
+        if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.integer, np.floating)):
+            raise TypeError(f"linspace: {name} must be a real number; got {type(v).__name__} {v!r}")
+    num = _non_negative_int(num, "num")
+    return _created(np.linspace(start, stop, num, dtype=_dtype_arg(dtype)), "linspace")
+
+
+def _non_negative_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0; got {value}")
+    return int(value)
 
 
 # ---------------------------------------------------------------------------
@@ -530,6 +576,13 @@ def logsumexp(a, axis=None, keepdims: bool = False):
     return _call(R.LOGSUMEXP, a, axis=_axis(axis, a), keepdims=bool(keepdims))
 
 
+def _tensor_operand(a, what: str):
+    a = operand(a, "a")
+    if getattr(a, "_kind", None) == "scalar":
+        raise TypeError(f"Scalar supports elementwise operations only; {what} needs a Tensor")
+    return a
+
+
 def _max_shift(a, axis):
     """max(a) over ``axis`` (kept), as a constant; 0 where it is not finite or there is nothing to reduce."""
     value = np.asarray(raw_value(a))
@@ -549,7 +602,7 @@ def softmax(a, axis=None):
     >>> softmax(array([1000.0, 1000.0]))
     Tensor([0.5, 0.5])
     """
-    a = operand(a, "a")
+    a = _tensor_operand(a, "softmax")
     e = exp(a - _max_shift(a, _axis(axis, a)))
     return e / sum(e, axis, keepdims=True)
 
@@ -560,7 +613,7 @@ def log_softmax(a, axis=None):
     >>> log_softmax(array([0.0, 0.0]))
     Tensor([-0.69314718, -0.69314718])
     """
-    a = operand(a, "a")
+    a = _tensor_operand(a, "log_softmax")
     return a - logsumexp(a, axis, keepdims=True)
 
 
@@ -762,7 +815,9 @@ def astype(a, dtype):
     >>> astype(array([1.5]), np.int64)
     Tensor([1])
     """
-    dtype = np.dtype(dtype)
+    dtype = _dtype_arg(dtype)
+    if dtype is None:
+        raise TypeError("astype: dtype must be a bool, integer or float dtype; got None")
     if dtype.kind != "f":  # rounding to integers has derivative 0 almost everywhere: no gradient
         return _t.Tensor._constant(np.asarray(raw_value(operand(a, "a"))).astype(dtype))
     return _call(R.ASTYPE, a, dtype=dtype)

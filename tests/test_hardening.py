@@ -144,7 +144,7 @@ def test_byte_swapped_arrays():
     native = mgx.array(SWAPPED.astype("f8"))
     for f in (mgx.sigmoid, mgx.tanh, mgx.exp, mgx.relu, nn.Sigmoid(), lambda v: mgx.log(v * v)):
         np.testing.assert_allclose(np.asarray(f(x)), np.asarray(f(native)))
-        g = mgx.grad(lambda v: mgx.sum(f(v)))
+        g = mgx.grad(lambda v, f=f: mgx.sum(f(v)))
         np.testing.assert_allclose(np.asarray(g(x)), np.asarray(g(native)))
     _, (t,) = mgx.jvp(lambda v: v * v * mgx.tanh(v), [x], [x])
     _, (t0,) = mgx.jvp(lambda v: v * v * mgx.tanh(v), [native], [native])
@@ -167,3 +167,119 @@ def test_kernels_refuse_byte_swapped_loops(dtype):
     assert r is None or np.allclose(r, a * (1 - np.tanh(a) ** 2))
     acc = a.copy()
     np.testing.assert_allclose(k.accumulate(acc, a), 2 * a.astype(dtype))
+
+
+# --- §6: datasets bound every size argument up front -------------------------------------------------------------
+@pytest.mark.parametrize("call, message", [
+    (lambda d: d.make_spirals(10, classes=10**9), "classes must be at most 10,000; got 1,000,000,000"),
+    (lambda d: d.make_spirals(10**12), "n must be at most 10,000,000"),
+    (lambda d: d.make_moons(10**12), "n must be at most 10,000,000"),
+    (lambda d: d.make_blobs(10**12), "n must be at most 10,000,000"),
+    (lambda d: d.make_blobs(10, centers=10**9), "centers must be at most 10,000"),
+    (lambda d: d.make_blobs(10, features=10**9), "features must be at most 10,000"),
+    (lambda d: d.make_blobs(10**6, features=10**4), "n * features must be at most 100,000,000"),
+])
+def test_dataset_sizes_are_bounded(call, message):
+    from microgradx import datasets
+
+    with pytest.raises(ValueError) as info:
+        call(datasets)  # refused before anything is allocated: this returns at once
+    assert message in str(info.value)
+
+
+# --- §6: creation functions and operators refuse non-numeric dtypes ----------------------------------------------
+@pytest.mark.parametrize("call, message", [
+    (lambda: mgx.full((2,), "abc"), "vals must be a Tensor, Scalar, Dual, numpy array, number or list; got str"),
+    (lambda: mgx.full((2,), None), "got NoneType"),
+    (lambda: mgx.full((2,), 1.0, dtype=complex), "dtype must be a bool, integer or float dtype; got complex128"),
+    (lambda: mgx.zeros(2, dtype=str), "dtype must be a bool, integer or float dtype"),
+    (lambda: mgx.ones(2, dtype="U3"), "dtype must be a bool, integer or float dtype; got <U3"),
+    (lambda: mgx.eye(2, dtype=object), "got object"),
+    (lambda: mgx.arange(3j), "arange: stop must be a real number; got complex 3j"),
+    (lambda: mgx.arange("3"), "arange: stop must be a real number; got str"),
+    (lambda: mgx.linspace(0, 1j), "linspace: stop must be a real number"),
+    (lambda: mgx.zeros_like(mgx.zeros(2), dtype=complex), "got complex128"),
+    (lambda: mgx.astype(mgx.zeros(2), complex), "got complex128"),
+    (lambda: mgx.astype(mgx.zeros(2), "U3"), "got <U3"),
+    (lambda: mgx.astype(mgx.zeros(2), None), "got None"),
+    (lambda: mgx.zeros(2, dtype="no such dtype"), "dtype must be a numpy dtype of numbers"),
+])
+def test_creation_refuses_non_numeric_dtypes(call, message):
+    with pytest.raises(TypeError) as info:
+        call()
+    assert message in str(info.value)
+
+
+def test_fractions_become_floats():
+    from fractions import Fraction
+
+    x = mgx.array([1.0, 3.0])
+    for y in (x * Fraction(1, 3), Fraction(1, 3) * x, mgx.multiply(x, Fraction(1, 3)), mgx.full(2, Fraction(1, 2))):
+        assert y.dtype.kind == "f"
+    np.testing.assert_allclose(np.asarray(x * Fraction(1, 3)), [1 / 3, 1.0])
+    assert mgx.eye(2, dtype=bool).dtype == np.bool_ and mgx.zeros(2, dtype="float32").dtype == np.float32
+
+
+# --- §6: unclear messages made clear -----------------------------------------------------------------------------
+def test_softmax_of_a_scalar_says_it_needs_a_tensor(S):
+    for f in (mgx.softmax, mgx.log_softmax, mgx.sum):
+        with pytest.raises(TypeError, match="Scalar supports elementwise operations only; .* needs a Tensor"):
+            f(S(1.0))
+
+
+def test_empty_list_index_selects_nothing():
+    x = mgx.array(np.arange(6.0).reshape(2, 3))
+    assert x[[]].shape == np.arange(6.0).reshape(2, 3)[[]].shape == (0, 3)
+    assert x[:, []].shape == (2, 0)
+    g = mgx.grad(lambda v: mgx.sum(v[[]]) + mgx.sum(v))(x)
+    np.testing.assert_array_equal(np.asarray(g), np.ones((2, 3)))
+    with pytest.raises(IndexError, match="integers or booleans; got dtype float64"):
+        x[[0.5]]
+
+
+def test_non_leaf_tensors_pickle_with_their_graph():
+    import copy
+    import pickle
+
+    from microgradx.core import rules
+
+    x = mgx.Tensor([0.5, -1.0])
+    y = mgx.sum(mgx.tanh(x) * x)
+    z = pickle.loads(pickle.dumps(y))
+    assert z.item() == y.item()
+    z.backward()
+    y.backward()
+    (leaf,) = [n for n in mgx.viz.topological_order(z) if not n._parents and n.grad is not None]
+    np.testing.assert_allclose(leaf.grad, x.grad)
+    assert pickle.loads(pickle.dumps(rules.table["tanh"])) is rules.table["tanh"]
+    assert copy.deepcopy(y)._prim is y._prim  # a copied graph keeps the rule table's entries
+    np.testing.assert_array_equal(np.asarray(pickle.loads(pickle.dumps(mgx.stop_gradient(x)))), [0.5, -1.0])
+
+
+def test_numpy_array_with_a_scalar_is_refused_clearly(S):
+    for f in (lambda s: np.array(2.0) + s, lambda s: s + np.array(2.0), lambda s: np.ones(2) * s,
+              lambda s: s / np.ones(2)):
+        with pytest.raises(TypeError, match="a Scalar cannot be combined with a numpy array"):
+            f(S(1.0))
+    assert (np.float64(2.0) + S(1.0)).data == 3.0  # numpy numbers are numbers
+
+
+# --- §6: check_grad's step is relative to |x|; inf/nan points are refused with a reason --------------------------
+def test_check_grad_at_large_magnitudes():
+    report = mgx.check_grad(lambda x: x * x * 3.0, mgx.array([1e20, -3e19, 2.0]), raise_on_failure=False)
+    assert report.ok, str(report)
+    assert mgx.check_grad(lambda x: mgx.sin(x) * x, mgx.array([1e-3, 2.0, 50.0])).ok
+    with pytest.raises(mgx.check.GradCheckError if hasattr(mgx, "check") else AssertionError):
+        mgx.check_grad(lambda x: mgx.stop_gradient(x) * x, 1e20, modes=("rev",), order=1)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan, [1.0, np.nan]])
+def test_check_grad_refuses_non_finite_points(bad):
+    with pytest.raises(ValueError, match="holds inf or nan; finite differences need a finite point"):
+        mgx.check_grad(lambda x: x * x, mgx.array(bad))
+
+
+@pytest.mark.parametrize("kw", [{"eps": 0.0}, {"eps": np.nan}, {"rtol": -1.0}, {"atol": "1"}])
+def test_check_grad_refuses_bad_tolerances(kw):
+    with pytest.raises(ValueError, match=f"check_grad: {next(iter(kw))} must be a finite number"):
+        mgx.check_grad(lambda x: x * x, 1.0, **kw)

@@ -42,8 +42,8 @@ import sys
 import numpy as np
 
 from . import backend as _backend
-from .arguments import axis_indices
 from . import floatmath as fm
+from .arguments import axis_indices
 from .dispatch import apply
 
 __all__ = ["Primitive", "table", "unbroadcast", "cast_like", "shape_of"]
@@ -91,8 +91,19 @@ class Primitive:
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
+    def __reduce__(self):
+        # pickled (and deep-copied) by name: a pickled graph refers to the rule table's entry, whose
+        # functions are not picklable themselves, and a copy stays the same object (``prim is R.WHERE``)
+        if table.get(self.name) is not self:
+            raise TypeError(f"cannot pickle the primitive {self.name!r}: it is not in the rule table")
+        return (_registered, (self.name,))
+
 
 table: dict[str, Primitive] = {}
+
+
+def _registered(name: str) -> Primitive:
+    return table[name]
 
 
 def _register(prim: Primitive) -> Primitive:

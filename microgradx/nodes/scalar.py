@@ -46,6 +46,10 @@ def _real(x, name: str) -> float:
     return float(x)
 
 
+_ARRAY_OPERAND = ("a Scalar cannot be combined with a numpy array: a Scalar holds one number "
+                  "(use float(a) for a 0-d array), a Tensor holds arrays (use mgx.array(a) and Tensors)")
+
+
 class Scalar(Node):
     """A float that records how it was computed (micrograd's ``Value``).
 
@@ -153,6 +157,8 @@ class Scalar(Node):
     def _binop(self, prim, *args):
         for a in args:
             if not isinstance(a, (Scalar, numbers.Real)):
+                if isinstance(a, np.ndarray):
+                    raise TypeError(_ARRAY_OPERAND)
                 return NotImplemented
         return self._apply(prim, args, _NO_PARAMS)
 

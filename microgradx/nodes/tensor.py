@@ -82,6 +82,8 @@ def _index_item(i):
         i = np.asarray(raw_value(i))
     elif isinstance(i, list):
         i = np.asarray(i)
+        if i.size == 0:
+            i = i.astype(np.intp)  # x[[]] selects nothing, as in numpy (np.asarray([]) is float64)
     if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
         raise IndexError(f"array indices must be integers or booleans; got dtype {i.dtype}")
     return i
