@@ -44,7 +44,7 @@ cimport cython
 from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
-from libc.math cimport NAN
+from libc.math cimport INFINITY, NAN
 from libc.math cimport cos as c_cos
 from libc.math cimport exp as c_exp
 from libc.math cimport fabs
@@ -219,7 +219,8 @@ cdef inline void _local2(int op, double x, double y, double out, double* dx, dou
         dy[0] = -out / y
     elif op == OP_POW:
         dx[0] = 0.0 if y == 0.0 else y * c_pow(x, y - 1.0)
-        dy[0] = 0.0 if x == 0.0 else out * c_log(x)
+        # at x == 0: 0 for y >= 0, -inf for y < 0 (as the rule table)
+        dy[0] = (0.0 if y >= 0.0 else (-INFINITY if y < 0.0 else NAN)) if x == 0.0 else out * c_log(x)
     elif op == OP_MAXIMUM:
         dx[0] = (1.0 if x > y else 0.0) + 0.5 * (1.0 if x == y else 0.0)
         dy[0] = (1.0 if y > x else 0.0) + 0.5 * (1.0 if x == y else 0.0)

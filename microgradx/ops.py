@@ -90,14 +90,24 @@ def _call(prim, *args, **params):
     """Check the operands, apply ``prim``, wrap a plain result (every function below ends here)."""
     for a in args:
         if type(a) is not _t.Tensor and type(a) is not float:  # anything else: check and convert
-            args = tuple(operand(a, f"argument {i}") for i, a in enumerate(args))
+            args = tuple(operand(a, _OPERAND_NAMES[i] if i < 2 else f"argument {i}") for i, a in enumerate(args))
             break
     out = apply(prim, *args, **params)
     return out if type(out) is _t.Tensor else wrap(out, args)
 
 
+_OPERAND_NAMES = ("a", "b")  # the parameter names of every function that hands its operands to _call
+
+
 def _shape(x):
     return np.shape(raw_value(x))
+
+
+def _flag(value, name: str) -> bool:
+    """A bool argument such as ``keepdims``: a bool (or numpy bool, or the ints 0 and 1)."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool; got {type(value).__name__} {value!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -194,11 +204,13 @@ def arange(start, stop=None, step=None, dtype=None) -> _t.Tensor:
     >>> arange(3)
     Tensor([0, 1, 2])
     """
-    if stop is None:
-        start, stop = 0, start
+    if start is None:
+        raise TypeError("arange: start must be a real number; got None")
     for name, v in (("start", start), ("stop", stop), ("step", step)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (numbers.Real, np.integer, np.floating))):
             raise TypeError(f"arange: {name} must be a real number; got {type(v).__name__} {v!r}")
+    if stop is None:
+        start, stop = 0, start
     return _created(np.arange(start, stop, 1 if step is None else step, dtype=_dtype_arg(dtype)), "arange")
 
 
@@ -408,6 +420,9 @@ def clip(a, a_min, a_max):
     """
     if a_min is None and a_max is None:
         raise ValueError("clip: a_min and a_max cannot both be None")
+    a = operand(a, "a")
+    a_min = None if a_min is None else operand(a_min, "a_min")
+    a_max = None if a_max is None else operand(a_max, "a_max")
     out = a
     if a_min is not None:
         out = maximum(out, a_min)
@@ -423,7 +438,7 @@ def where(condition, x, y):
     Tensor([1., 6.])
     """
     cond = np.asarray(raw_value(operand(condition, "condition")))
-    return _call(R.WHERE, cond, x, y)
+    return _call(R.WHERE, cond, operand(x, "x"), operand(y, "y"))
 
 
 def _compare(prim, a, b):
@@ -502,7 +517,7 @@ def sum(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
     Tensor(10.)
     """
     a = operand(a, "a")
-    return _call(R.SUM, a, axis=_axis(axis, a), keepdims=bool(keepdims))
+    return _call(R.SUM, a, axis=_axis(axis, a), keepdims=_flag(keepdims, "keepdims"))
 
 
 def _count(a, axis) -> int:
@@ -532,6 +547,8 @@ def var(a, axis=None, keepdims: bool = False, ddof: int = 0):
     Tensor(1.)
     """
     a = operand(a, "a")
+    if isinstance(ddof, bool) or not isinstance(ddof, (numbers.Real, np.integer, np.floating)):
+        raise TypeError(f"ddof must be a real number; got {type(ddof).__name__} {ddof!r}")
     d = a - mean(a, axis, keepdims=True)
     n = _count(a, axis)
     return sum(d * d, axis, keepdims) / (n - ddof)
@@ -540,10 +557,23 @@ def var(a, axis=None, keepdims: bool = False, ddof: int = 0):
 def std(a, axis=None, keepdims: bool = False, ddof: int = 0):
     """Standard deviation over ``axis``.
 
+    Where the values are all equal (variance 0) the gradient is 0, as in
+    PyTorch: ``std`` has a kink there (``std(c + t*v) = |t|*std(v)``) and 0
+    is the subgradient between its two slopes, where ``sqrt``'s derivative
+    at 0 would give ``inf * 0 = nan``.
+
     >>> std(array([1.0, 3.0]))
     Tensor(1.)
+    >>> import microgradx as mgx
+    >>> mgx.grad(std)(array([2.0, 2.0]))
+    Tensor([0., 0.])
     """
-    return sqrt(var(a, axis, keepdims, ddof))
+    v = var(a, axis, keepdims, ddof)
+    zero = np.asarray(raw_value(v)) == 0  # a constant mask: where the values are all equal
+    if not zero.any():
+        return sqrt(v)
+    # the second where keeps sqrt away from 0, so no inf * 0 reaches the gradient
+    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
 
 
 def max(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
@@ -553,7 +583,7 @@ def max(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
     Tensor(3.)
     """
     a = operand(a, "a")
-    return _call(R.MAX, a, axis=_axis(axis, a), keepdims=bool(keepdims))
+    return _call(R.MAX, a, axis=_axis(axis, a), keepdims=_flag(keepdims, "keepdims"))
 
 
 def min(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
@@ -563,7 +593,7 @@ def min(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
     Tensor(1.)
     """
     a = operand(a, "a")
-    return _call(R.MIN, a, axis=_axis(axis, a), keepdims=bool(keepdims))
+    return _call(R.MIN, a, axis=_axis(axis, a), keepdims=_flag(keepdims, "keepdims"))
 
 
 def logsumexp(a, axis=None, keepdims: bool = False):
@@ -573,7 +603,7 @@ def logsumexp(a, axis=None, keepdims: bool = False):
     Tensor(1000.69314718)
     """
     a = operand(a, "a")
-    return _call(R.LOGSUMEXP, a, axis=_axis(axis, a), keepdims=bool(keepdims))
+    return _call(R.LOGSUMEXP, a, axis=_axis(axis, a), keepdims=_flag(keepdims, "keepdims"))
 
 
 def _tensor_operand(a, what: str):
@@ -625,7 +655,7 @@ def argmax(a, axis=None, keepdims: bool = False):
     """
     a = operand(a, "a")
     axis = None if axis is None else axis_index(axis, len(_shape(a)))
-    return _t.Tensor._constant(np.argmax(raw_value(a), axis=axis, keepdims=keepdims))
+    return _t.Tensor._constant(np.argmax(raw_value(a), axis=axis, keepdims=_flag(keepdims, "keepdims")))
 
 
 def argmin(a, axis=None, keepdims: bool = False):
@@ -636,7 +666,7 @@ def argmin(a, axis=None, keepdims: bool = False):
     """
     a = operand(a, "a")
     axis = None if axis is None else axis_index(axis, len(_shape(a)))
-    return _t.Tensor._constant(np.argmin(raw_value(a), axis=axis, keepdims=keepdims))
+    return _t.Tensor._constant(np.argmin(raw_value(a), axis=axis, keepdims=_flag(keepdims, "keepdims")))
 
 
 # ---------------------------------------------------------------------------
@@ -645,7 +675,7 @@ def argmin(a, axis=None, keepdims: bool = False):
 def _shape_arg(shape, name="shape"):
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         return (int(shape),)
-    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+    if isinstance(shape, (str, bytes, dict, set, frozenset)) or not hasattr(shape, "__iter__"):
         raise TypeError(f"{name} must be an int or a sequence of ints; got {type(shape).__name__}")
     shape = tuple(shape)
     for n in shape:
@@ -721,6 +751,8 @@ def expand_dims(a, axis):
     """
     a = operand(a, "a")
     shape = _shape(a)
+    if axis is None:
+        raise TypeError("expand_dims: axis must be an int or a tuple of ints; got None")
     new = axis_indices(axis, len(shape) + (len(axis) if isinstance(axis, (list, tuple)) else 1))
     out = iter(shape)
     return reshape(a, tuple(1 if i in new else next(out) for i in range(len(shape) + len(new))))

@@ -45,6 +45,7 @@ from . import backend as _backend
 from . import floatmath as fm
 from .arguments import axis_indices
 from .dispatch import apply
+from .dispatch import raw_value as _value
 
 __all__ = ["Primitive", "table", "unbroadcast", "cast_like", "shape_of"]
 
@@ -489,14 +490,31 @@ def _dpow_dbase(x, y, out):
 
 
 def _dpow_dexponent(x, y, out):
-    # x**y * ln x; where x == 0 we use 0 (the limit for y > 0) and never evaluate ln 0
+    # x**y * ln x; at x == 0: 0 for y >= 0 and -inf for y < 0 (the limit from x > 0, and PyTorch's values)
     if isinstance(x, (int, float)):
-        return 0.0 if x == 0 else out * log(x)
-    safe = where(x == 0, 1.0, x)
-    return where(x == 0, 0.0, out * log(safe))
+        if x != 0:
+            return out * log(x)
+        if isinstance(y, (int, float)):
+            return 0.0 if y >= 0 else -np.inf if y < 0 else np.nan
+    # ln 1 = 0 where x == 0 <= y; where x == 0 > y, out * ln 0 = inf * -inf = -inf
+    mask = np.logical_and(_value(x) == 0, _value(y) >= 0)
+    if isinstance(x, (int, float)):
+        safe = np.where(mask, 1.0, 0.0).astype(np.result_type(_value(out)))
+    else:
+        safe = where(mask, 1.0, x)
+    return out * log(safe)
 
 
-POW = elementwise("pow", _pick(fm.pow, np.power, 2), [_dpow_dbase, _dpow_dexponent],
+def _power(x, y):
+    # numpy takes sqrt for a lone exponent 0.5, so (-inf) ** 0.5 is nan there (and inf with an array of
+    # 0.5s); IEEE pow, C and the Scalar path say inf: keep that one answer
+    out = np.power(x, y)
+    if np.ndim(y) == 0 and y == 0.5:
+        out = np.where(np.isneginf(x), out.dtype.type(np.inf), out)
+    return out
+
+
+POW = elementwise("pow", _pick(fm.pow, _power, 2), [_dpow_dbase, _dpow_dexponent],
                   ["d(x^y)/dx = y·x^(y-1)", "d(x^y)/dy = x^y·ln x"])
 
 

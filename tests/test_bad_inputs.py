@@ -1,0 +1,90 @@
+"""Issue 15 §9: a bad-input sweep over the public entry points.
+
+Every positional parameter of every function in ``microgradx.ops.__all__`` (which ``mgx`` re-exports) gets
+each bad value in turn, the others staying valid; each call must raise TypeError, ValueError or IndexError
+with a message that names the parameter.  A second table covers the other faces (nn losses, datasets,
+transforms, check_grad, the expression parser) call by call.
+"""
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+import microgradx as mgx
+from microgradx import ops
+
+A = mgx.array([[1.0, 2.0], [3.0, 4.0]])
+VALID = {  # a valid call of each function whose arguments are not all plain arrays
+    "array": ([1.0],), "zeros": ((2,),), "ones": ((2,),), "full": ((2,), 1.0), "arange": (3,), "eye": (2,),
+    "linspace": (0.0, 1.0, 3), "reshape": (A, (4,)), "transpose": (A, (1, 0)), "swapaxes": (A, 0, 1),
+    "expand_dims": (A, 0), "broadcast_to": (A, (2, 2)), "concatenate": ([A, A],), "stack": ([A, A],),
+    "astype": (A, np.float32), "take": (A, [0]), "clip": (A, 0.0, 1.0), "where": (A > 2.0, A, A),
+}
+BAD = ["abc", None, object(), {1: 2}, 1j]
+NONE_OK = {("clip", "a_min"), ("clip", "a_max")}  # clip: "either may be None"
+
+
+def _names(name):
+    params = inspect.signature(getattr(ops, name)).parameters.values()
+    return [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+CASES = []
+for _name in ops.__all__:
+    _params = _names(_name)
+    for _i, _p in enumerate(_params):
+        for _bad in BAD:
+            if _bad is None and (_p.default is None or _p.name == "dtype" or (_name, _p.name) in NONE_OK):
+                continue  # None is that parameter's documented default (or numpy's default dtype)
+            CASES.append(pytest.param(_name, _i, _bad, id=f"{_name}-{_p.name}-{type(_bad).__name__}"))
+
+
+@pytest.mark.parametrize("name, i, bad", CASES)
+def test_every_ops_parameter_refuses_bad_values(name, i, bad):
+    f = getattr(ops, name)
+    params = _names(name)
+    args = VALID.get(name) or (A,) * sum(p.default is p.empty for p in params)
+    call = list(args) + [p.default for p in params[len(args):]]
+    call[i] = bad
+    with pytest.raises((TypeError, ValueError, IndexError)) as info:
+        f(*call)
+    param = params[i].name
+    wanted = "data" if name == "array" else param  # array(data): the Tensor constructor's own word
+    assert re.search(rf"\b{wanted}\b", str(info.value)), f"{name}({param}={bad!r}): {info.value}"
+
+
+def test_the_sweep_covers_every_public_function():
+    assert len(CASES) > 300
+    assert set(ops.__all__) <= set(mgx.__all__)
+
+
+@pytest.mark.parametrize("call, param", [
+    (lambda: mgx.nn.mse_loss("abc", [1.0]), "predictions|prediction|pred"),
+    (lambda: mgx.nn.cross_entropy(A, "abc"), "targets|target|labels"),
+    (lambda: mgx.nn.cross_entropy(A, [0.5, 1.0]), "targets|target|labels"),
+    (lambda: mgx.datasets.make_moons("10"), "n"),
+    (lambda: mgx.datasets.make_moons(10, noise=-1.0), "noise"),
+    (lambda: mgx.datasets.make_spirals(10, classes=1), "classes"),
+    (lambda: mgx.datasets.make_blobs(10, std="x"), "std"),
+    (lambda: mgx.datasets.minibatches(np.zeros((2, 1)), np.zeros(2), 0).__next__(), "batch_size"),
+    (lambda: mgx.datasets.train_test_split(np.zeros((4, 1)), np.zeros(4), 2.5), "test_size"),
+    (lambda: mgx.grad("abc"), "fun|function|callable"),
+    (lambda: mgx.grad(mgx.sum, argnums="x"), "argnums"),
+    (lambda: mgx.check_grad(mgx.sum, mgx.array([1.0]), order=0), "order"),
+    (lambda: mgx.check_grad(mgx.sum, mgx.array([1.0]), modes=("sideways",)), "modes"),
+    (lambda: mgx.check_grad(mgx.sum, mgx.array([np.inf])), "argument 0|x"),
+    (lambda: mgx.optim.SGD([mgx.Tensor([1.0])], lr="fast"), "lr"),
+    (lambda: mgx.teaching.expression.parse(3), "expression"),
+    (lambda: mgx.teaching.expression.parse_values("x=abc"), "x"),
+    (lambda: mgx.Tensor("abc"), "data"),
+    (lambda: A[1.5], "indices|index"),
+    (lambda: A.reshape("x"), "shape"),
+    (lambda: mgx.sum(A, axis=7), "axis"),
+    (lambda: mgx.Scalar("1"), "data|value"),
+])
+def test_other_entry_points_name_the_bad_argument(call, param):
+    with pytest.raises((TypeError, ValueError, IndexError)) as info:
+        call()
+    assert re.search(rf"\b({param})\b", str(info.value)), str(info.value)
