@@ -51,6 +51,10 @@ import microgradx as mgx
 
 # -- myst-nb: execute the tutorials ---------------------------------------------------------------------
 nb_execution_mode = os.environ.get("MICROGRADX_NB_EXECUTION", "force")
+# The kernel that runs the tutorials inherits this process's environment. With a non-inline matplotlib
+# backend there (CI exports MPLBACKEND=Agg for headless runs), plt.show() would draw nothing and the pages
+# would lose every figure without a warning; so the kernel always gets the inline backend.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 nb_execution_timeout = 300
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
@@ -64,9 +68,10 @@ myst_heading_anchors = 3
 html_theme = "alabaster"
 html_title = f"microgradx {release}"
 html_static_path = ["_static"]
+html_css_files = ["course.css"]  # graph pictures at natural size (scrolling when wide)
 html_theme_options = {
     "description": "automatic differentiation you can read",
     "fixed_sidebar": True,
-    "page_width": "1100px",
+    "page_width": "1200px",  # room for 100-character code lines next to the sidebar at a 1280 px window
     "sidebar_width": "230px",
 }
