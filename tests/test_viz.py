@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 import microgradx as mgx
-from microgradx import engine, nn, viz
-from microgradx.scalar import Scalar as ReferenceScalar
+from microgradx import nn
+from microgradx.core import engine
+from microgradx.nodes.scalar import Scalar as ReferenceScalar
+from microgradx.teaching import viz
 
 
 def _neuron(cls=mgx.Scalar):
