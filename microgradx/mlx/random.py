@@ -105,6 +105,10 @@ def _shape(shape, name="shape") -> tuple:
         raise TypeError(f"{name} must be a sequence of ints; got {type(shape).__name__}") from None
 
 
+def _text(shape) -> str:
+    return "(" + ",".join(str(n) for n in shape) + ")"
+
+
 def _value(x):
     return np.asarray(_raw_value(x)) if isinstance(x, _node_types()) else np.asarray(x)
 
@@ -136,7 +140,11 @@ def uniform(low=0.0, high=1.0, shape=(), dtype=np.float32, key=None):
     True
     """
     lo, hi = _value(low), _value(high)
-    shape = np.broadcast_shapes(_shape(shape), lo.shape, hi.shape)
+    shape = _shape(shape)
+    full = np.broadcast_shapes(shape, lo.shape, hi.shape)
+    if full != shape:
+        raise ValueError(f"[uniform] Cannot generate random values of shape {_text(shape)} from broadcasted "
+                         f"shape {_text(full)}.")
     u = _rng(key).random(shape)
     out = (lo + (hi - lo) * u).astype(dtype)
     out = np.where(out >= hi, np.nextafter(hi.astype(dtype), lo.astype(dtype)), out)  # rounding may reach high
