@@ -1135,7 +1135,7 @@ _INDEX_VJP = "{tag} Cannot calculate VJP with respect to indices. Use stop_gradi
 def _indices(indices, tag: str) -> np.ndarray:
     """Integer indices as a plain ndarray; differentiating with respect to them is MLX's ValueError."""
     if isinstance(indices, node_types()) and indices._level != 0:
-        from .state import is_active
+        from .core.state import is_active
 
         if is_active(indices._level):
             raise ValueError(_INDEX_VJP.format(tag=tag))
@@ -1188,7 +1188,7 @@ def scatter_set(a, values, index):
     >>> scatter_set(zeros(3), 5.0, 1)
     Tensor([0., 5., 0.])
     """
-    from .tensor import _index
+    from .nodes.tensor import _index
 
     return _call(R.SCATTER_SET, a, values, index=_index(index))
 

@@ -517,8 +517,8 @@ differs("item assignment to a differentiated argument", lambda mx: mx.grad(_seti
         returns(lambda g: np.asarray(g).tolist() == [1.0, 0.0, 1.0]),
         raises(TypeError, "scatter_set"))
 differs("random numbers are numpy's, not MLX's", lambda mx: mx.random.normal((3,), key=mx.random.key(0)).tolist(),
-        returns(lambda v: len(v) == 3), returns(lambda v: len(v) == 3
-                                                and v != np.array(mlx.random.normal((3,), key=mlx.random.key(0))).tolist()))
+        returns(lambda v: len(v) == 3),
+        returns(lambda v: len(v) == 3 and v != np.array(mlx.random.normal((3,), key=mlx.random.key(0))).tolist()))
 differs("bfloat16 does not exist", lambda mx: mx.bfloat16,
         returns(lambda d: True), raises(AttributeError))
 differs("complex arrays are not provided", lambda mx: mx.array([1.0 + 2.0j]),

@@ -98,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     if not os.path.isfile(script):
         print(f"{USAGE}\nmicrogradx.mlx: no such file: {script}", file=sys.stderr)
         return 2
-    import microgradx
+    from .. import __version__, backend
 
     install()
-    print(f"microgradx.mlx: running {script} on microgradx {microgradx.__version__} ({microgradx.backend()} "
+    print(f"microgradx.mlx: running {script} on microgradx {__version__} ({backend()} "
           "backend), not MLX: mlx.core is microgradx.mlx.core (eager, CPU)", file=sys.stderr)
     sys.argv = list(argv)
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))

@@ -36,12 +36,12 @@ import math
 
 import numpy as np
 
-import microgradx as _mgx
-from microgradx import ops as _ops
-from microgradx.core.dispatch import node_types as _node_types
-from microgradx.core.dispatch import raw_value as _raw_value
-from microgradx.nodes.dual import Dual as _Dual
-from microgradx.nodes.tensor import Tensor as _Tensor
+from .. import ops as _ops
+from .. import transforms as _transforms
+from ..core.dispatch import node_types as _node_types
+from ..core.dispatch import raw_value as _raw_value
+from ..nodes.dual import Dual as _Dual
+from ..nodes.tensor import Tensor as _Tensor
 
 # ---------------------------------------------------------------------------
 # dtypes: numpy dtypes under MLX's names
@@ -100,7 +100,7 @@ def _from_data(data, dtype=None):
         value = np.asarray(_ops.operand(data, "val"))
     if dtype is None:
         dtype = _mlx_dtype(value)
-    return _mgx.array(value.astype(dtype, copy=False))
+    return _ops.array(value.astype(dtype, copy=False))
 
 
 def _all_python(data) -> bool:
@@ -278,7 +278,7 @@ def eye(n: int, m: int | None = None, k: int = 0, dtype=float32, *, stream=None)
     Tensor([[1., 0.],
             [0., 1.]], dtype=float32)
     """
-    return _mgx.array(np.eye(n, m, k, dtype=dtype))
+    return _ops.array(np.eye(n, m, k, dtype=dtype))
 
 
 def identity(n: int, dtype=float32, *, stream=None):
@@ -685,7 +685,7 @@ def stack(arrays, axis: int = 0, *, stream=None):
 
 
 # The transforms are the engine's own (MLX's argument rules live there).
-grad, value_and_grad, vjp, jvp = _mgx.grad, _mgx.value_and_grad, _mgx.vjp, _mgx.jvp
+grad, value_and_grad, vjp, jvp = _transforms.grad, _transforms.value_and_grad, _transforms.vjp, _transforms.jvp
 
 from . import random  # noqa: E402,F401 - mx.random
 

@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import microgradx as _mgx
-from microgradx import ops as _ops
-from microgradx.core.dispatch import node_types as _node_types
-from microgradx.core.dispatch import raw_value as _raw_value
+from .. import ops as _ops
+from ..core.dispatch import node_types as _node_types
+from ..core.dispatch import raw_value as _raw_value
 
 __all__ = ["seed", "key", "split", "normal", "uniform", "randint", "bernoulli", "categorical",
            "permutation", "truncated_normal", "gumbel", "laplace", "multivariate_normal"]
@@ -61,7 +60,7 @@ def key(seed: int):
     >>> key(0)
     Tensor([0, 0], dtype=uint32)
     """
-    return _mgx.array(_key_array(seed))
+    return _ops.array(_key_array(seed))
 
 
 def _generator(k) -> np.random.Generator:
@@ -82,7 +81,7 @@ def split(key, num: int = 2):
     >>> split(key(0)).shape
     (2, 2)
     """
-    return _mgx.array(_split_value(key, int(num)))
+    return _ops.array(_split_value(key, int(num)))
 
 
 def _rng(key) -> np.random.Generator:
@@ -114,7 +113,7 @@ def _value(x):
 
 
 def _out(values, dtype):
-    return _mgx.array(np.asarray(values).astype(dtype))
+    return _ops.array(np.asarray(values).astype(dtype))
 
 
 def normal(shape=(), dtype=np.float32, loc=None, scale=None, key=None):
@@ -223,9 +222,9 @@ def permutation(x, axis: int = 0, key=None):
     """
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
         return _out(_rng(key).permutation(int(x)), np.uint32)
-    from . import core
-
-    x = core.array(x) if not isinstance(x, _node_types()) else x
+    if not isinstance(x, _node_types()):
+        value = np.asarray(_ops.operand(x, "x"))
+        x = _ops.array(value.astype(np.float32) if value.dtype == np.float64 else value)  # MLX's float32
     order = _rng(key).permutation(x.shape[axis])
     return _ops.take(x, order, axis=axis)
 

@@ -9,9 +9,8 @@ with ``--data``; ``--out`` writes the final weights.
 import argparse
 import time
 
-import numpy as np
-
 import mlx.core as mx
+import numpy as np
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--data", help="load X, y, w_star and the initial w from this .npz")

@@ -7,9 +7,8 @@ mean of ``log(1 + e^z) - y z`` written with ``mx.logaddexp``.
 import argparse
 import time
 
-import numpy as np
-
 import mlx.core as mx
+import numpy as np
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--data", help="load X, y, w_star and the initial w from this .npz")
