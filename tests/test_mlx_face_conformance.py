@@ -602,6 +602,28 @@ def test_the_comparison_checks_dtypes():
         assert_same(mlx.array([1.0]), face.array([2.0]))
 
 
+def docs_table() -> dict[str, str]:
+    """docs/mlx.rst's table of ``mlx.core`` names: name -> status (each row lists names, then a status)."""
+    text = (Path(__file__).parents[1] / "docs" / "mlx.rst").read_text(encoding="utf-8")
+    table = text[text.index("Every ``mlx.core`` name"):]
+    status = {}
+    for names, state in re.findall(r"^   \* - (.+)\n     - (.+)$", table, re.M):
+        for name in re.findall(r"``(\w+)``", names):
+            assert name not in status, f"{name} is listed twice"
+            status[name] = state
+    return status
+
+
+def test_docs_table_lists_every_mlx_core_name_once():
+    status = docs_table()
+    public = {n for n in dir(mlx) if not n.startswith("_")}
+    assert set(status) == public, f"missing: {sorted(public - set(status))}; extra: {sorted(set(status) - public)}"
+    for name, state in status.items():
+        assert state in ("provided", "provided, differs", "not provided")
+        if state.startswith("provided"):
+            assert name in face.__dict__, f"the table says mlx.core.{name} is provided"
+
+
 def covered_names() -> set[str]:
     """The ``mlx.core`` public names that the two batteries call (``mx.X`` here, ``L.X`` in the other)."""
     public = {n for n in dir(mlx) if not n.startswith("_")}
