@@ -770,7 +770,7 @@ def squeeze(a, axis=None):
     if axis is None:
         return reshape(a, tuple(n for n in shape if n != 1))
     drop = axis_indices(axis, len(shape))
-    if any(shape[i] != 1 for i in drop):
+    if [i for i in drop if shape[i] != 1]:
         raise ValueError(f"squeeze: axis {axis} of shape {shape} does not have size 1")
     return reshape(a, tuple(n for i, n in enumerate(shape) if i not in drop))
 
@@ -781,13 +781,14 @@ def flatten(a, start_axis: int = 0, end_axis: int = -1):
     >>> flatten(zeros((2, 3))).shape, flatten(zeros((2, 3, 4)), 1, 2).shape
     ((6,), (2, 12))
     """
-    if start_axis == 0 and end_axis == -1:
-        return reshape(a, (-1,))
     a = operand(a, "a")
     shape = _shape(a)
-    if not shape:
+    if not shape:  # a 0-d array: numpy's rule, any axes give one element
+        axis_index(start_axis, 1, "start_axis"), axis_index(end_axis, 1, "end_axis")
         return reshape(a, (1,))
-    lo, hi = (R._norm_axes(x, len(shape))[0] for x in (start_axis, end_axis))
+    lo, hi = axis_index(start_axis, len(shape), "start_axis"), axis_index(end_axis, len(shape), "end_axis")
+    if lo == 0 and hi == len(shape) - 1:
+        return reshape(a, (-1,))
     if lo > hi:
         raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
     return reshape(a, shape[:lo] + (-1,) + shape[hi + 1:])
@@ -824,7 +825,7 @@ def concatenate(arrays, axis: int = 0):
     if axis is None:
         raise TypeError("concatenate: axis=None (join flattened arrays) is not supported; flatten them first, "
                         "e.g. concatenate([flatten(x) for x in arrays])")
-    if any(len(s) == 0 for s in shapes):
+    if [s for s in shapes if len(s) == 0]:
         raise ValueError(f"concatenate: 0-d arrays cannot be joined (shapes {shapes}); use stack")
     axis = axis_index(axis, len(shapes[0]))
     try:
@@ -1115,7 +1116,8 @@ def all(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
     >>> all(array([True, False]))
     Tensor(False)
     """
-    return _t.Tensor._constant(np.all(raw_value(operand(a, "a")), axis=_axis(axis), keepdims=keepdims))
+    a = operand(a, "a")
+    return _t.Tensor._constant(np.all(raw_value(a), axis=_axis(axis, a), keepdims=_flag(keepdims, "keepdims")))
 
 
 def any(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
@@ -1124,7 +1126,8 @@ def any(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
     >>> any(array([True, False]))
     Tensor(True)
     """
-    return _t.Tensor._constant(np.any(raw_value(operand(a, "a")), axis=_axis(axis), keepdims=keepdims))
+    a = operand(a, "a")
+    return _t.Tensor._constant(np.any(raw_value(a), axis=_axis(axis, a), keepdims=_flag(keepdims, "keepdims")))
 
 
 # ---------------------------------------------------------------------------
@@ -1136,7 +1139,8 @@ def prod(a, axis=None, keepdims: bool = False):
     >>> prod(array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
     Tensor([ 2., 12.])
     """
-    return _call(R.PROD, a, axis=_axis(axis), keepdims=bool(keepdims))
+    a = operand(a, "a")
+    return _call(R.PROD, a, axis=_axis(axis, a), keepdims=_flag(keepdims, "keepdims"))
 
 
 def _flip(a, axis):
