@@ -31,8 +31,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
-from .. import dispatch
-from .. import rules as _rules
+from ..core import dispatch
+from ..core import rules as _rules
 
 __all__ = ["swap_rule", "rule_names"]
 
