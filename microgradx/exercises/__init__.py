@@ -17,6 +17,8 @@ Examples
 True
 """
 
+from . import bugs, check
+from .results import Result
 from .swap import replacement, rule_names, swap_rule
 
-__all__ = ["swap_rule", "rule_names", "replacement"]
+__all__ = ["check", "bugs", "Result", "swap_rule", "rule_names", "replacement"]
