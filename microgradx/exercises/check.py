@@ -390,7 +390,8 @@ def _vjp_hint(label, shape, got, want, g, others, name) -> str:
     return ""
 
 
-def vjp(name: str, fn: Callable, *, exercise: str | None = None, quiet: bool = False, seed: int = 0) -> Result:
+def vjp(name: str, fn: Callable, *, exercise: str | None = None, quiet: bool = False, seed: int = 0,
+        shapes: list | None = None) -> Result:
     """Check a student's reverse rule for primitive ``name`` against finite differences.
 
     The rule is called as ``fn(g, out, *inputs, **params)`` (the form
@@ -414,6 +415,9 @@ def vjp(name: str, fn: Callable, *, exercise: str | None = None, quiet: bool = F
         Do not print the verdict.
     seed : int
         Seed of the random inputs.
+    shapes : list of tuples of shapes, optional
+        The cases to run instead of the built-in ones (e.g. only 2-D
+        matrices for ``matmul``: ``[((2, 3), (3, 4))]``), for a primitive without parameters.
 
     Returns
     -------
@@ -431,7 +435,14 @@ def vjp(name: str, fn: Callable, *, exercise: str | None = None, quiet: bool = F
     if not isinstance(name, str) or name not in _rules.table:
         raise ValueError(f"name: no rule-table primitive called {name!r}")
     prim = _rules.table[name]
-    shapes, params = _vjp_cases(name, prim)
+    if shapes is not None:
+        try:
+            shapes = [tuple(tuple(int(n) for n in s) for s in case) for case in shapes]
+        except TypeError:
+            raise TypeError("shapes must be a list of tuples of shapes, one shape per input") from None
+        params = {}
+    else:
+        shapes, params = _vjp_cases(name, prim)
     if isinstance(params, dict):
         params = [params] * len(shapes)
 
