@@ -4,19 +4,17 @@ Each function here is a context manager that puts one famous mistake into
 the engine for the duration of a ``with`` block, and takes it out again on
 exit (also on an error):
 
-=================================  ==========================================================
-:func:`overwrite_gradients`         a parent's gradient is *set* by each consumer instead of
-                                    added to (micrograd's ``+=`` bug: ``b = a + a`` gives 1)
-:func:`recursive_topological_sort`  the graph is sorted by a recursive walk: a deep chain hits
-                                    ``RecursionError``
-:func:`parents_in_a_set`            a node keeps its parents in a set: ``a * a`` loses one of
-                                    its two uses, and ``a - b`` may send each cotangent to the
-                                    wrong parent depending on memory addresses
-:func:`untagged_perturbations`      forward mode without perturbation tags: a nested
-                                    derivative confuses the two ε's (1 becomes 2)
-:func:`no_unbroadcast`              the rule of a broadcasting operation skips the sum back to
-                                    the input's shape: a bias gets a gradient of the batch's shape
-=================================  ==========================================================
+* :func:`overwrite_gradients`: a parent's gradient is *set* by each consumer
+  instead of added to (micrograd's ``+=`` bug: ``b = a + a`` gives 1);
+* :func:`recursive_topological_sort`: the graph is sorted by a recursive
+  walk, so a deep chain hits ``RecursionError``;
+* :func:`parents_in_a_set`: a node keeps its parents in a set, so ``a * a``
+  loses one of its two uses, and ``a - b`` may send each cotangent to the
+  wrong parent depending on memory addresses;
+* :func:`untagged_perturbations`: forward mode without perturbation tags, so
+  a nested derivative confuses the two ε's (1 becomes 2);
+* :func:`no_unbroadcast`: the rule of a broadcasting operation skips the sum
+  back to the input's shape, so a bias gets a gradient of the batch's shape.
 
 The sweeps with a bug switched on are short Python twins of
 :mod:`microgradx.core.engine`; they replace the engine used by

@@ -39,7 +39,7 @@ from ..nodes import scalar_class
 from ..teaching import viz as _viz
 from .results import FAILED, NOT_ATTEMPTED, PASSED, Result, report
 
-__all__ = ["sweep", "vjp", "dual", "value", "derivative", "gradient", "CheckFailed"]
+__all__ = ["sweep", "vjp", "dual", "value", "between", "derivative", "gradient", "CheckFailed"]
 
 
 class CheckFailed(Exception):
@@ -163,7 +163,7 @@ def _names(order) -> list[str]:
     names = []
     for i, n in enumerate(order):
         label = getattr(n, "label", "")
-        names.append(label or f"node {i} ({n._op})")
+        names.append(label or f"#{i} ({n._op})")
     return names
 
 
@@ -462,7 +462,13 @@ def vjp(name: str, fn: Callable, *, exercise: str | None = None, quiet: bool = F
             g = float(g) if np.shape(out) == () else g
             case = ", ".join(f"{lb} {s}" for lb, s in zip(labels, case_shapes)) + (
                 "".join(f", {k}={v}" for k, v in ps.items()))
-            cts = _student(fn, g, out, *inputs, **ps, what=f"your {name} rule")
+            try:
+                cts = _student(fn, g, out, *inputs, **ps, what=f"your {name} rule")
+            except CheckFailed as e:
+                if name == "matmul" and not e.hint:
+                    e.hint = ("dimension analysis: A's cotangent has A's shape, so for C = A @ B it is g @ Bᵀ; "
+                              "B's is Aᵀ @ g")
+                raise
             if not isinstance(cts, (tuple, list)):
                 cts = (cts,)
             if len(cts) != len(inputs):
@@ -656,7 +662,17 @@ def value(got, expected, *, what: str = "your answer", exercise: str = "value", 
 
     def body():
         _attempted(got, what)
-        g, e = _to_array(got), _to_array(expected)
+        if not _numeric(expected):  # names, strings, structures: equality
+            if got != expected:
+                hint = next((text for text, wrong in (hints or {}).items() if got == wrong), "")
+                raise CheckFailed(f"{what}: expected {expected!r}, received {got!r}", hint,
+                                  expected=repr(expected), received=repr(got))
+            return f"{what} is right ({expected!r})", {}
+        try:
+            g = _to_array(got)
+        except (TypeError, ValueError):
+            raise CheckFailed(f"{what}: expected a number or an array, received a {type(got).__name__}") from None
+        e = _to_array(expected)
         for text, wrong in (hints or {}).items():
             w = _to_array(wrong)
             if g.shape == w.shape and _close(g, w, rtol, atol) and not _close(w, e, rtol, atol):
@@ -673,6 +689,39 @@ def value(got, expected, *, what: str = "your answer", exercise: str = "value", 
             raise CheckFailed(f"{what}{f' at index {idx}' if idx else ''}: expected {_fmt(e[idx])}, "
                               f"received {_fmt(g[idx])}", hint, expected=e.tolist(), received=g.tolist())
         return f"{what} is right ({_fmt(e)})", {}
+
+    return _run(exercise, body, quiet)
+
+
+def _numeric(x) -> bool:
+    if isinstance(x, (str, bytes, bool, dict, np.dtype)) or x is None:
+        return False
+    try:
+        return np.asarray(_to_array(x)).dtype.kind in "fiu"
+    except (TypeError, ValueError):
+        return False
+
+
+def between(got, low: float, high: float, *, what: str = "your answer", exercise: str = "between",
+            hint: str = "", quiet: bool = False) -> Result:
+    """Check that a number the student measured lies in ``[low, high]`` (for answers that vary, like timings).
+
+    Examples
+    --------
+    >>> r = between(0.97, 0.9, 1.0, what="training accuracy")
+    ✓ exercise between: training accuracy = 0.97 lies in [0.9, 1]
+    """
+
+    def body():
+        _attempted(got, what)
+        try:
+            v = float(np.asarray(_to_array(got)))
+        except (TypeError, ValueError):
+            raise CheckFailed(f"{what}: expected a number, received a {type(got).__name__}") from None
+        if not low <= v <= high:
+            raise CheckFailed(f"{what} = {v:.4g} is outside [{low:g}, {high:g}]", hint, received=v, low=low,
+                              high=high)
+        return f"{what} = {v:.4g} lies in [{low:g}, {high:g}]", {"received": v}
 
     return _run(exercise, body, quiet)
 
