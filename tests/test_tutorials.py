@@ -94,6 +94,10 @@ def test_tutorial_ends_with_exercises_and_hidden_solutions(path):
     hidden = [source for tags, source in cells if "hide-cell" in tags]
     assert n_solutions >= 3 and len(hidden) == n_solutions, "every solution cell is hidden, and only those"
     assert all(source.lstrip().startswith("# ") for source in hidden), "each solution says which exercise it solves"
+    for tags, source in cells:  # and its "show" button names the exercise too (not just "Show the solution")
+        if "hide-cell" in tags and re.match(r"# (\d+)\.", source.lstrip()):
+            number = re.match(r"# (\d+)\.", source.lstrip()).group(1)
+            assert f"code_prompt_show=Show the solution to exercise {number}" in tags, source[:40]
 
 
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
