@@ -168,13 +168,13 @@ def new_epoch() -> int:
     >>> new_epoch() < new_epoch()
     True
     """
-    return next(_epochs)
+    return next(epochs)
 
 
 # One counter for the whole process, not one per thread: a node reachable from
 # two threads must never see this thread's mark equal a mark another thread
 # left on it.  ``next`` on an itertools.count is atomic under the GIL.
-_epochs = itertools.count(1)
+epochs = itertools.count(1)
 
 
 # The compiled Scalar keeps its own C copy of "is eager recording on?" so that

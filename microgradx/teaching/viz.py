@@ -49,7 +49,7 @@ import numpy as np
 from ..core import backend as _backend
 
 __all__ = ["draw", "to_dot", "to_svg", "Graph", "dot_available", "topological_order", "value_of", "format_value",
-           "MAX_NODES"]
+           "check_root", "MAX_NODES"]
 
 #: Default limit on the number of values drawn; larger graphs are cut with a note.
 MAX_NODES = 200
@@ -65,7 +65,17 @@ _DOT_HELP = (
 # ---------------------------------------------------------------------------
 # Reading nodes (the node protocol: _parents, _prim, _saved, data/_value, grad, label)
 # ---------------------------------------------------------------------------
-def _check_root(root) -> None:
+def check_root(root) -> None:
+    """Raise a TypeError unless ``root`` is a node that recorded a graph (a Scalar or Tensor result).
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> check_root(mgx.Dual(1.0, 1.0))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: a Dual records no graph (forward mode computes each derivative as it goes); draw a ...
+    """
     if getattr(root, "_kind", None) == "forward":
         raise TypeError(
             "a Dual records no graph (forward mode computes each derivative as it goes); "
@@ -134,7 +144,7 @@ def topological_order(root) -> list:
     >>> [n.label or n._op for n in topological_order(c)]
     ['a', 'mul', 'add']
     """
-    _check_root(root)
+    check_root(root)
     compiled = _backend.compiled_scalar
     if compiled is not None and type(root) is compiled.Scalar:
         return compiled.topological_order(root)  # the compiled Scalar's C walk
@@ -235,7 +245,7 @@ _ORDERED_OPERANDS = {"add", "mul", "maximum", "minimum"}  # operand order does n
 
 def _build(root, max_nodes: int):
     """Boxes, arrows and the truncation note for the graph behind ``root``."""
-    _check_root(root)
+    check_root(root)
     limit = _check_limit(max_nodes)
     order = topological_order(root)
     total = len(order)
