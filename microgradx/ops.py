@@ -20,13 +20,12 @@ Tensor([0.5, 0.5])
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .core import rules as R
-from .core.dispatch import apply, node_types, raw_value
+from .core.dispatch import apply, raw_value
 from .nodes import tensor as _t
+from .nodes.tensor import _call, operand, wrap
 
 __all__ = [
     "array", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "linspace",
@@ -36,61 +35,7 @@ __all__ = [
     "matmul", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "flatten", "astype", "take", "argmax", "argmin", "stop_gradient",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-]
-
-
-# ---------------------------------------------------------------------------
-# Operands in, results out
-# ---------------------------------------------------------------------------
-def operand(x, name: str = "x"):
-    """Accept a node, ndarray, number or (nested) list; reject everything else with a TypeError.
-
-    Examples
-    --------
-    >>> operand([1.0, 2.0])
-    array([1., 2.])
-    >>> operand("a", "b")
-    Traceback (most recent call last):
-    ...
-    TypeError: b must be a Tensor, Scalar, Dual, numpy array, number or list; got str
-    """
-    if isinstance(x, node_types()) or isinstance(x, (float, int)):
-        return x
-    if isinstance(x, np.ndarray):
-        return _t.check_array(x if type(x) is np.ndarray else np.asarray(x), name)
-    if isinstance(x, (numbers.Real, np.bool_)):  # numpy's float and int scalars are Reals
-        return x
-    if isinstance(x, (numbers.Number, np.generic)):
-        raise TypeError(f"{name}: only real numbers are supported; got {x!r}")
-    if isinstance(x, (list, tuple)):
-        return _t.to_array(x, None, name)
-    raise TypeError(
-        f"{name} must be a Tensor, Scalar, Dual, numpy array, number or list; got {type(x).__name__}"
-    )
-
-
-def wrap(out, args=()):
-    """Give a plain result the user-facing kind: Scalar if a Scalar went in, else Tensor.
-
-    >>> wrap(np.ones(2))
-    Tensor([1., 1.])
-    """
-    if isinstance(out, node_types()):
-        return out
-    for a in args:
-        if getattr(a, "_kind", None) == "scalar" and not isinstance(out, np.ndarray):
-            return type(a)(float(out))
-    return _t.Tensor._constant(out)
-
-
-def _call(prim, *args, **params):
-    """Check the operands, apply ``prim``, wrap a plain result (every function below ends here)."""
-    for a in args:
-        if type(a) is not _t.Tensor and type(a) is not float:  # anything else: check and convert
-            args = tuple(operand(a, f"argument {i}") for i, a in enumerate(args))
-            break
-    out = apply(prim, *args, **params)
-    return out if type(out) is _t.Tensor else wrap(out, args)
+]  # (and ``operand`` and ``wrap``, imported from microgradx.nodes.tensor, which other modules use)
 
 
 def _shape(x):
@@ -773,3 +718,158 @@ def stop_gradient(a):
     if getattr(a, "_kind", None) == "scalar":
         return type(a)(float(value))
     return _t.Tensor._constant(value, marker=R.STOP_GRADIENT)
+
+
+# ---------------------------------------------------------------------------
+# The numpy-style methods of Tensor and Dual
+# ---------------------------------------------------------------------------
+def _numpy_style(result, dtype, out):
+    """numpy's reductions call ``t.sum(axis=..., dtype=..., out=...)``: honour ``dtype``, refuse ``out``."""
+    if out is not None:
+        raise TypeError("out= is not supported: Tensors are never written in place")
+    return result if dtype is None else astype(result, dtype)
+
+
+class ArrayMethods:
+    """``t.sum()``, ``t.exp()``, ``t.T``, ...: the methods of Tensor and Dual, each the function of this module.
+
+    They are defined here, beside the functions they call, and added to
+    :class:`~microgradx.nodes.tensor.ArrayOps` (the base class of Tensor and
+    Dual) below: this module is built on Tensor, so Tensor cannot import it.
+
+    Examples
+    --------
+    >>> array([[1.0, 2.0]]).T.sum(axis=1)
+    Tensor([1., 2.])
+    """
+
+    @property
+    def T(self):
+        """Transpose (axes reversed)."""
+        return transpose(self)
+
+    def sum(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.sum` (``dtype``/``out``: so that ``np.sum(t)`` works too)."""
+        return _numpy_style(sum(self, axis, keepdims), dtype, out)
+
+    def mean(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.mean` (``dtype``/``out``: so that ``np.mean(t)`` works too)."""
+        return _numpy_style(mean(self, axis, keepdims), dtype, out)
+
+    def var(self, axis=None, keepdims=False, ddof=0, *, dtype=None, out=None):
+        """See :func:`microgradx.var` (``dtype``/``out``: so that ``np.var(t)`` works too)."""
+        return _numpy_style(var(self, axis, keepdims, ddof), dtype, out)
+
+    def std(self, axis=None, keepdims=False, ddof=0, *, dtype=None, out=None):
+        """See :func:`microgradx.std` (``dtype``/``out``: so that ``np.std(t)`` works too)."""
+        return _numpy_style(std(self, axis, keepdims, ddof), dtype, out)
+
+    def max(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.max` (``dtype``/``out``: so that ``np.max(t)`` works too)."""
+        return _numpy_style(max(self, axis, keepdims), dtype, out)
+
+    def min(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.min` (``dtype``/``out``: so that ``np.min(t)`` works too)."""
+        return _numpy_style(min(self, axis, keepdims), dtype, out)
+
+    def argmax(self, axis=None, keepdims=False):
+        """See :func:`microgradx.argmax`."""
+        return argmax(self, axis, keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        """See :func:`microgradx.argmin`."""
+        return argmin(self, axis, keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        """See :func:`microgradx.logsumexp`."""
+        return logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        """See :func:`microgradx.softmax` (default: last axis)."""
+        return softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        """See :func:`microgradx.log_softmax` (default: last axis)."""
+        return log_softmax(self, axis)
+
+    def exp(self):
+        """See :func:`microgradx.exp`."""
+        return exp(self)
+
+    def log(self):
+        """See :func:`microgradx.log`."""
+        return log(self)
+
+    def sqrt(self):
+        """See :func:`microgradx.sqrt`."""
+        return sqrt(self)
+
+    def square(self):
+        """See :func:`microgradx.square`."""
+        return square(self)
+
+    def sin(self):
+        """See :func:`microgradx.sin`."""
+        return sin(self)
+
+    def cos(self):
+        """See :func:`microgradx.cos`."""
+        return cos(self)
+
+    def tanh(self):
+        """See :func:`microgradx.tanh`."""
+        return tanh(self)
+
+    def sigmoid(self):
+        """See :func:`microgradx.sigmoid`."""
+        return sigmoid(self)
+
+    def relu(self):
+        """See :func:`microgradx.relu`."""
+        return relu(self)
+
+    def abs(self):
+        """See :func:`microgradx.abs`."""
+        return abs(self)
+
+    def clip(self, a_min, a_max):
+        """See :func:`microgradx.clip`."""
+        return clip(self, a_min, a_max)
+
+    def reshape(self, *shape):
+        """See :func:`microgradx.reshape`; ``t.reshape(2, 3)`` and ``t.reshape((2, 3))`` both work."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = shape[0]
+        return reshape(self, shape)
+
+    def transpose(self, *axes):
+        """See :func:`microgradx.transpose`."""
+        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+            axes = axes[0]
+        return transpose(self, axes or None)
+
+    def swapaxes(self, axis1, axis2):
+        """See :func:`microgradx.swapaxes`."""
+        return swapaxes(self, axis1, axis2)
+
+    def flatten(self):
+        """See :func:`microgradx.flatten`."""
+        return flatten(self)
+
+    def squeeze(self, axis=None):
+        """See :func:`microgradx.squeeze`."""
+        return squeeze(self, axis)
+
+    def expand_dims(self, axis):
+        """See :func:`microgradx.expand_dims`."""
+        return expand_dims(self, axis)
+
+    def astype(self, dtype):
+        """See :func:`microgradx.astype`."""
+        return astype(self, dtype)
+
+
+for _name, _method in vars(ArrayMethods).items():
+    if not _name.startswith("__"):
+        setattr(_t.ArrayOps, _name, _method)
+del _name, _method

@@ -39,8 +39,9 @@ from . import engine as _engine_reference
 from . import kernels as _kernels_reference
 from . import state as _state
 
-_requested = os.environ.get("MICROGRADX_BACKEND", "compiled").strip().lower() or "compiled"
-if _requested not in ("compiled", "python"):
+#: The backend asked for by MICROGRADX_BACKEND (read once, here); NAME is the one in use.
+REQUESTED = os.environ.get("MICROGRADX_BACKEND", "compiled").strip().lower() or "compiled"
+if REQUESTED not in ("compiled", "python"):
     raise ValueError(
         f"MICROGRADX_BACKEND must be 'compiled' or 'python'; got {os.environ.get('MICROGRADX_BACKEND')!r}"
     )
@@ -50,7 +51,7 @@ engine = _engine_reference
 kernels = _kernels_reference
 compiled_scalar = None  # the compiled Scalar's module, when it is in use
 
-if _requested == "compiled":
+if REQUESTED == "compiled":
     try:
         from .._ext import engine as _engine_compiled
         from .._ext import kernels as _kernels_compiled

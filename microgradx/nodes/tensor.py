@@ -27,6 +27,8 @@ array([2., 4., 6.])
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..core import backend as _backend
@@ -34,7 +36,7 @@ from ..core import rules as R
 from ..core.dispatch import Node, apply, node_types, raw_value
 from ..core.state import is_active
 
-__all__ = ["Tensor", "ArrayOps", "to_array", "check_array"]
+__all__ = ["Tensor", "ArrayOps", "to_array", "check_array", "operand", "wrap"]
 
 
 def check_array(arr: np.ndarray, name: str = "data") -> np.ndarray:
@@ -77,6 +79,60 @@ def to_array(data, dtype=None, name: str = "data") -> np.ndarray:
     return check_array(arr, name)
 
 
+# ---------------------------------------------------------------------------
+# Operands in, results out
+# ---------------------------------------------------------------------------
+def operand(x, name: str = "x"):
+    """Accept a node, ndarray, number or (nested) list; reject everything else with a TypeError.
+
+    Examples
+    --------
+    >>> operand([1.0, 2.0])
+    array([1., 2.])
+    >>> operand("a", "b")
+    Traceback (most recent call last):
+    ...
+    TypeError: b must be a Tensor, Scalar, Dual, numpy array, number or list; got str
+    """
+    if isinstance(x, node_types()) or isinstance(x, (float, int)):
+        return x
+    if isinstance(x, np.ndarray):
+        return check_array(x if type(x) is np.ndarray else np.asarray(x), name)
+    if isinstance(x, (numbers.Real, np.bool_)):  # numpy's float and int scalars are Reals
+        return x
+    if isinstance(x, (numbers.Number, np.generic)):
+        raise TypeError(f"{name}: only real numbers are supported; got {x!r}")
+    if isinstance(x, (list, tuple)):
+        return to_array(x, None, name)
+    raise TypeError(
+        f"{name} must be a Tensor, Scalar, Dual, numpy array, number or list; got {type(x).__name__}"
+    )
+
+
+def wrap(out, args=()):
+    """Give a plain result the user-facing kind: Scalar if a Scalar went in, else Tensor.
+
+    >>> wrap(np.ones(2))
+    Tensor([1., 1.])
+    """
+    if isinstance(out, node_types()):
+        return out
+    for a in args:
+        if getattr(a, "_kind", None) == "scalar" and not isinstance(out, np.ndarray):
+            return type(a)(float(out))
+    return Tensor._constant(out)
+
+
+def _call(prim, *args, **params):
+    """Check the operands, apply ``prim``, wrap a plain result (every function of :mod:`microgradx.ops` ends here)."""
+    for a in args:
+        if type(a) is not Tensor and type(a) is not float:  # anything else: check and convert
+            args = tuple(operand(a, f"argument {i}") for i, a in enumerate(args))
+            break
+    out = apply(prim, *args, **params)
+    return out if type(out) is Tensor else wrap(out, args)
+
+
 def _index_item(i):
     if isinstance(i, node_types()):
         i = np.asarray(raw_value(i))
@@ -93,13 +149,6 @@ def _index(index):
     return _index_item(index)
 
 
-def _numpy_style(result, dtype, out):
-    """numpy's reductions call ``t.sum(axis=..., dtype=..., out=...)``: honour ``dtype``, refuse ``out``."""
-    if out is not None:
-        raise TypeError("out= is not supported: Tensors are never written in place")
-    return result if dtype is None else _ops.astype(result, dtype)
-
-
 def _operator(prim, reflected=False):
     """The method behind ``a <op> b`` (or, ``reflected``, ``b <op> a``): one primitive of the rule table.
 
@@ -112,12 +161,12 @@ def _operator(prim, reflected=False):
         a, b = (other, self) if reflected else (self, other)
         if type(other) not in _READY:  # Tensors and Python numbers need no checks
             try:
-                other = _ops.operand(other, "left operand" if reflected else "right operand")
+                other = operand(other, "left operand" if reflected else "right operand")
             except TypeError:
                 return NotImplemented
             a, b = (other, self) if reflected else (self, other)
         out = apply(prim, a, b)
-        return out if type(out) is Tensor else _ops.wrap(out, (a, b))
+        return out if type(out) is Tensor else wrap(out, (a, b))
 
     method.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
     method.__doc__ = f"``{'other, self' if reflected else 'self, other'}`` through the rule table's ``{prim.name}``."
@@ -125,7 +174,13 @@ def _operator(prim, reflected=False):
 
 
 class ArrayOps:
-    """Operators and numpy-style methods for Tensor and Dual (each calls :mod:`microgradx.ops`)."""
+    """Operators, conversions and shape for Tensor and Dual.
+
+    Every operator is one primitive of the rule table.  The numpy-style
+    methods (``t.sum()``, ``t.exp()``, ``t.T``, ...) are the functions of
+    :mod:`microgradx.ops` of the same name; that module is built on this one,
+    so it adds them to this class itself (see ``ops.ArrayMethods``).
+    """
 
     __slots__ = ()
     __array_priority__ = 1000
@@ -139,13 +194,13 @@ class ArrayOps:
     __matmul__, __rmatmul__ = _operator(R.MATMUL), _operator(R.MATMUL, reflected=True)
 
     def __neg__(self):
-        return _ops.negative(self)
+        return _call(R.NEG, self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return _ops.abs(self)
+        return _call(R.ABS, self)
 
     # -- comparisons: values only, no gradient --------------------------------
     __lt__, __le__ = _operator(R.LT), _operator(R.LE)
@@ -167,7 +222,7 @@ class ArrayOps:
         prim = _UFUNCS.get(ufunc)
         if prim is None or method != "__call__" or kwargs:
             return NotImplemented
-        return _ops._call(prim, *inputs)
+        return _call(prim, *inputs)
 
     # -- shape ------------------------------------------------------------------
     @property
@@ -190,11 +245,6 @@ class ArrayOps:
         """numpy dtype of the value."""
         return np.asarray(raw_value(self)).dtype
 
-    @property
-    def T(self):
-        """Transpose (axes reversed)."""
-        return _ops.transpose(self)
-
     def __len__(self) -> int:
         shape = self.shape
         if not shape:
@@ -206,7 +256,7 @@ class ArrayOps:
             yield self[i]
 
     def __getitem__(self, index):
-        return _ops.wrap(apply(R.GETITEM, self, index=_index(index)), (self,))
+        return wrap(apply(R.GETITEM, self, index=_index(index)), (self,))
 
     def __setitem__(self, index, value):
         raise TypeError(
@@ -247,127 +297,6 @@ class ArrayOps:
 
     def __bool__(self) -> bool:
         return bool(np.asarray(raw_value(self)))
-
-    # -- methods: one line each -------------------------------------------------
-    def sum(self, axis=None, keepdims=False, *, dtype=None, out=None):
-        """See :func:`microgradx.sum` (``dtype``/``out``: so that ``np.sum(t)`` works too)."""
-        return _numpy_style(_ops.sum(self, axis, keepdims), dtype, out)
-
-    def mean(self, axis=None, keepdims=False, *, dtype=None, out=None):
-        """See :func:`microgradx.mean` (``dtype``/``out``: so that ``np.mean(t)`` works too)."""
-        return _numpy_style(_ops.mean(self, axis, keepdims), dtype, out)
-
-    def var(self, axis=None, keepdims=False, ddof=0, *, dtype=None, out=None):
-        """See :func:`microgradx.var` (``dtype``/``out``: so that ``np.var(t)`` works too)."""
-        return _numpy_style(_ops.var(self, axis, keepdims, ddof), dtype, out)
-
-    def std(self, axis=None, keepdims=False, ddof=0, *, dtype=None, out=None):
-        """See :func:`microgradx.std` (``dtype``/``out``: so that ``np.std(t)`` works too)."""
-        return _numpy_style(_ops.std(self, axis, keepdims, ddof), dtype, out)
-
-    def max(self, axis=None, keepdims=False, *, dtype=None, out=None):
-        """See :func:`microgradx.max` (``dtype``/``out``: so that ``np.max(t)`` works too)."""
-        return _numpy_style(_ops.max(self, axis, keepdims), dtype, out)
-
-    def min(self, axis=None, keepdims=False, *, dtype=None, out=None):
-        """See :func:`microgradx.min` (``dtype``/``out``: so that ``np.min(t)`` works too)."""
-        return _numpy_style(_ops.min(self, axis, keepdims), dtype, out)
-
-    def argmax(self, axis=None, keepdims=False):
-        """See :func:`microgradx.argmax`."""
-        return _ops.argmax(self, axis, keepdims)
-
-    def argmin(self, axis=None, keepdims=False):
-        """See :func:`microgradx.argmin`."""
-        return _ops.argmin(self, axis, keepdims)
-
-    def logsumexp(self, axis=None, keepdims=False):
-        """See :func:`microgradx.logsumexp`."""
-        return _ops.logsumexp(self, axis, keepdims)
-
-    def softmax(self, axis=-1):
-        """See :func:`microgradx.softmax` (default: last axis)."""
-        return _ops.softmax(self, axis)
-
-    def log_softmax(self, axis=-1):
-        """See :func:`microgradx.log_softmax` (default: last axis)."""
-        return _ops.log_softmax(self, axis)
-
-    def exp(self):
-        """See :func:`microgradx.exp`."""
-        return _ops.exp(self)
-
-    def log(self):
-        """See :func:`microgradx.log`."""
-        return _ops.log(self)
-
-    def sqrt(self):
-        """See :func:`microgradx.sqrt`."""
-        return _ops.sqrt(self)
-
-    def square(self):
-        """See :func:`microgradx.square`."""
-        return _ops.square(self)
-
-    def sin(self):
-        """See :func:`microgradx.sin`."""
-        return _ops.sin(self)
-
-    def cos(self):
-        """See :func:`microgradx.cos`."""
-        return _ops.cos(self)
-
-    def tanh(self):
-        """See :func:`microgradx.tanh`."""
-        return _ops.tanh(self)
-
-    def sigmoid(self):
-        """See :func:`microgradx.sigmoid`."""
-        return _ops.sigmoid(self)
-
-    def relu(self):
-        """See :func:`microgradx.relu`."""
-        return _ops.relu(self)
-
-    def abs(self):
-        """See :func:`microgradx.abs`."""
-        return _ops.abs(self)
-
-    def clip(self, a_min, a_max):
-        """See :func:`microgradx.clip`."""
-        return _ops.clip(self, a_min, a_max)
-
-    def reshape(self, *shape):
-        """See :func:`microgradx.reshape`; ``t.reshape(2, 3)`` and ``t.reshape((2, 3))`` both work."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = shape[0]
-        return _ops.reshape(self, shape)
-
-    def transpose(self, *axes):
-        """See :func:`microgradx.transpose`."""
-        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
-            axes = axes[0]
-        return _ops.transpose(self, axes or None)
-
-    def swapaxes(self, axis1, axis2):
-        """See :func:`microgradx.swapaxes`."""
-        return _ops.swapaxes(self, axis1, axis2)
-
-    def flatten(self):
-        """See :func:`microgradx.flatten`."""
-        return _ops.flatten(self)
-
-    def squeeze(self, axis=None):
-        """See :func:`microgradx.squeeze`."""
-        return _ops.squeeze(self, axis)
-
-    def expand_dims(self, axis):
-        """See :func:`microgradx.expand_dims`."""
-        return _ops.expand_dims(self, axis)
-
-    def astype(self, dtype):
-        """See :func:`microgradx.astype`."""
-        return _ops.astype(self, dtype)
 
 
 _UFUNCS = {
@@ -582,6 +511,3 @@ class Tensor(ArrayOps, Node):
 
 _READY = frozenset({Tensor, float, int})  # operand types the operators pass on unchecked
 
-# ops builds on this module (Tensor, to_array), and ArrayOps' methods call ops:
-# import it last, once everything it needs from here exists.
-from .. import ops as _ops  # noqa: E402
