@@ -259,10 +259,8 @@ class ArrayOps:
         return wrap(apply(R.GETITEM, self, index=_index(index)), (self,))
 
     def __setitem__(self, index, value):
-        raise TypeError(
-            f"{type(self).__name__} does not support item assignment (it would rewrite recorded history); "
-            "build a new array with mgx.where or mgx.concatenate, or write to .data of an eager leaf"
-        )
+        """``a[index] = value``, with MLX's meaning: ``a`` now names a new array (see :meth:`_assign`)."""
+        self._assign(index, value)
 
     # -- conversion -------------------------------------------------------------
     def item(self):
@@ -298,6 +296,24 @@ class ArrayOps:
     def __bool__(self) -> bool:
         return bool(np.asarray(raw_value(self)))
 
+    # -- added for the MLX face: bit operators, // and %
+    __and__, __rand__ = _operator(R.BITWISE_AND), _operator(R.BITWISE_AND, reflected=True)
+    __or__, __ror__ = _operator(R.BITWISE_OR), _operator(R.BITWISE_OR, reflected=True)
+    __xor__, __rxor__ = _operator(R.BITWISE_XOR), _operator(R.BITWISE_XOR, reflected=True)
+    __lshift__, __rlshift__ = _operator(R.LEFT_SHIFT), _operator(R.LEFT_SHIFT, reflected=True)
+    __rshift__, __rrshift__ = _operator(R.RIGHT_SHIFT), _operator(R.RIGHT_SHIFT, reflected=True)
+    __floordiv__, __rfloordiv__ = _operator(R.FLOOR_DIVIDE), _operator(R.FLOOR_DIVIDE, reflected=True)
+    __mod__, __rmod__ = _operator(R.REMAINDER), _operator(R.REMAINDER, reflected=True)
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all elements."""
+        return self.size * self.dtype.itemsize
 
 _UFUNCS = {
     np.add: R.ADD, np.subtract: R.SUB, np.multiply: R.MUL, np.true_divide: R.DIV, np.power: R.POW,

@@ -424,28 +424,35 @@ def vjp(fun: Callable, primals: Sequence, cotangents: Sequence) -> tuple[list, l
     return [_unwrap(o, level) for o in outputs], [_like_input(c, p) for c, p in zip(cots, primals)]
 
 
-def _push_forward(fun, args: list, tangents: dict, fname: str) -> tuple[object, list, list]:
+def _push_forward(fun, args: list, tangents: dict, fname: str, like=None) -> tuple[object, list, list]:
     """Forward mode's core: run ``fun`` on a new level with Duals at the positions in ``tangents``.
 
     ``tangents`` maps a position of ``args`` to its tangent.  Returns what
     ``fun`` returned, its outputs (values one level out) and their tangents
-    (zeros for an output that does not depend on the inputs).
+    (zeros for an output that does not depend on the inputs; of dtype ``like``
+    for an output with no float dtype).
     """
     with state.transform_level() as level:
         for i, t in tangents.items():
             args[i] = Dual._make(_input_value(args[i]), t, level)
         out = fun(*args)
     outputs = A.outputs_of(out, fname)
-    return out, [_unwrap(o, level) for o in outputs], [_tangent_of(o, level) for o in outputs]
+    return out, [_unwrap(o, level) for o in outputs], [_tangent_of(o, level, like) for o in outputs]
 
 
-def _tangent_of(o, level):
-    """The tangent carried by output ``o`` at ``level`` (zeros if ``o`` does not depend on the inputs)."""
+def _tangent_of(o, level, like=None):
+    """The tangent carried by output ``o`` at ``level`` (zeros if ``o`` does not depend on the inputs).
+
+    The zeros for an output with no float dtype (a comparison) take dtype ``like``, the tangents'
+    float dtype, as in MLX (float32 tangents give float32 zeros).
+    """
     if isinstance(o, Dual) and o._level == level and o._tangent is not None:
         t = o._tangent
         if _shape(t) != o.shape:  # a rule may hand back a broadcastable tangent
             t = ops.broadcast_to(t, o.shape)
         return t
+    if like is not None and o.dtype.kind not in "f":
+        return np.zeros(o.shape, dtype=like)
     return _zeros_like(o)
 
 
@@ -480,7 +487,9 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[list, lis
     primals = A.sequence_of_leaves(primals, "jvp", "primals")
     tangents = A.sequence_of_leaves(tangents, "jvp", "tangents")
     A.check_tangents(primals, tangents, _shape)
-    _, outputs, out_tangents = _push_forward(fun, primals, {i: _input_value(t) for i, t in enumerate(tangents)}, "jvp")
+    like = np.result_type(*[_float_dtype(t) for t in tangents]) if tangents else None
+    _, outputs, out_tangents = _push_forward(fun, primals, {i: _input_value(t) for i, t in enumerate(tangents)},
+                                             "jvp", like)
     return outputs, [_as_array(t) for t in out_tangents]
 
 
