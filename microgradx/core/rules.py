@@ -72,6 +72,14 @@ class Primitive:
         The local derivatives written out for people (graph pictures, the narrator).
     kernel : str or None
         Name of the fused compiled kernel that computes the same backward formula.
+    ufunc : numpy ufunc or None
+        The numpy ufunc with the same meaning: ``np.exp(tensor)`` runs this primitive.
+    commutative : bool
+        The operands may be swapped (graph pictures then leave them unnumbered).
+    symbol : str or None
+        The operator that writes it in an expression (``"+"``, ``"**"``; ``"-"`` for neg and sub).
+    works_on_scalars : bool
+        Scalars support it (every elementwise primitive, and ``where``).
     plain_forward, plain_vjp, plain_jvp : callable or None
         The rules as this table states them.  :mod:`microgradx.core.fast_rules`
         may replace ``forward``/``vjp``/``jvp`` by faster versions of the same
@@ -79,9 +87,10 @@ class Primitive:
     """
 
     __slots__ = ("name", "forward", "partials", "vjp", "jvp", "formulas", "kernel",
-                 "plain_forward", "plain_vjp", "plain_jvp")
+                 "ufunc", "commutative", "symbol", "works_on_scalars", "plain_forward", "plain_vjp", "plain_jvp")
 
-    def __init__(self, name, forward, *, partials=None, vjp=None, jvp=None, formulas=(), kernel=None):
+    def __init__(self, name, forward, *, partials=None, vjp=None, jvp=None, formulas=(), kernel=None,
+                 ufunc=None, commutative=False, symbol=None, works_on_scalars=None):
         self.name = name
         self.forward = self.plain_forward = forward
         self.partials = partials
@@ -89,6 +98,10 @@ class Primitive:
         self.jvp = self.plain_jvp = jvp
         self.formulas = tuple(formulas)
         self.kernel = kernel
+        self.ufunc = ufunc
+        self.commutative = commutative
+        self.symbol = symbol
+        self.works_on_scalars = partials is not None if works_on_scalars is None else works_on_scalars
 
     @property
     def is_elementwise(self) -> bool:
@@ -366,16 +379,24 @@ def local_derivative(prim: Primitive, i: int, inputs, out):
     return float(local)
 
 
-def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
+def elementwise(name, forward, partials, formulas, kernel=None, **facts) -> Primitive:
     """Declare an elementwise primitive from its local derivatives ``d(*inputs, out)``, one per input.
 
     Both rules are built from the same partials: reverse mode multiplies
     each by the cotangent ``g`` and sums the product back to its input's
     shape (:func:`unbroadcast`); forward mode multiplies each by its input's
     tangent and adds them up.  ``kernel`` names a fused compiled loop for the
-    reverse rule of a one-input primitive (used by :mod:`~microgradx.core.fast_rules`).
+    reverse rule of a one-input primitive (used by :mod:`~microgradx.core.fast_rules`); ``facts`` are
+    the other attributes of :class:`Primitive` (``ufunc``, ``commutative``, ``symbol``).
+
+    Examples
+    --------
+    >>> cube = elementwise("cube_example", lambda x: x ** 3, [lambda x, out: 3.0 * x * x], ["d(x³)/dx = 3x²"])
+    >>> cube.vjp(1.0, 8.0, (2.0,), {}, (True,))
+    [12.0]
+    >>> del table["cube_example"]
     """
-    prim = Primitive(name, forward, partials=tuple(partials), formulas=formulas, kernel=kernel)
+    prim = Primitive(name, forward, partials=tuple(partials), formulas=formulas, kernel=kernel, **facts)
 
     def vjp(g, out, inputs, params, needs):
         cotangents = []
@@ -401,36 +422,44 @@ def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
     return register(prim)
 
 
-def constant(name, forward) -> Primitive:
-    """Declare a primitive whose output carries no derivative (comparisons, sign)."""
-    return register(Primitive(name, forward, formulas=("no derivative",)))
+def constant(name, forward, **facts) -> Primitive:
+    """Declare a primitive whose output carries no derivative (comparisons, sign).
+
+    >>> EQ.vjp is None and EQ.ufunc is np.equal
+    True
+    """
+    return register(Primitive(name, forward, formulas=("no derivative",), **facts))
 
 
 # --- unary ------------------------------------------------------------------
-NEG = elementwise("neg", operator.neg, [lambda x, out: MINUS_ONE], ["d(-x)/dx = -1"])
-EXP = elementwise("exp", _pick(fm.exp, np.exp), [lambda x, out: out], ["d(e^x)/dx = e^x"], kernel="exp")
-LOG = elementwise("log", _pick(fm.log, np.log), [lambda x, out: 1.0 / x], ["d(ln x)/dx = 1/x"], kernel="log")
-SIN = elementwise("sin", _pick(fm.sin, np.sin), [lambda x, out: cos(x)], ["d(sin x)/dx = cos x"])
-COS = elementwise("cos", _pick(fm.cos, np.cos), [lambda x, out: -sin(x)], ["d(cos x)/dx = -sin x"])
+NEG = elementwise("neg", operator.neg, [lambda x, out: MINUS_ONE], ["d(-x)/dx = -1"], ufunc=np.negative, symbol="-")
+EXP = elementwise("exp", _pick(fm.exp, np.exp), [lambda x, out: out], ["d(e^x)/dx = e^x"], kernel="exp",
+                  ufunc=np.exp)
+LOG = elementwise("log", _pick(fm.log, np.log), [lambda x, out: 1.0 / x], ["d(ln x)/dx = 1/x"], kernel="log",
+                  ufunc=np.log)
+SIN = elementwise("sin", _pick(fm.sin, np.sin), [lambda x, out: cos(x)], ["d(sin x)/dx = cos x"], ufunc=np.sin)
+COS = elementwise("cos", _pick(fm.cos, np.cos), [lambda x, out: -sin(x)], ["d(cos x)/dx = -sin x"], ufunc=np.cos)
 TANH = elementwise("tanh", _pick(fm.tanh, np.tanh),
-                   [lambda x, out: 1.0 - out * out], ["d(tanh x)/dx = 1 - tanh(x)^2"], kernel="tanh")
+                   [lambda x, out: 1.0 - out * out], ["d(tanh x)/dx = 1 - tanh(x)^2"], kernel="tanh",
+                   ufunc=np.tanh)
 SIGMOID = elementwise("sigmoid", _pick(fm.sigmoid, numpy_kernels.FORWARD["sigmoid"]),
                       [lambda x, out: out * (1.0 - out)], ["dσ(x)/dx = σ(x)(1 - σ(x))"], kernel="sigmoid")
 RELU = elementwise("relu", _pick(fm.relu, _relu_array),
                    [lambda x, out: mask(x > 0, x)], ["d relu(x)/dx = 1 if x > 0 else 0"], kernel="relu")
-SQRT = elementwise("sqrt", _pick(fm.sqrt, np.sqrt), [lambda x, out: 0.5 / out], ["d√x/dx = 1/(2√x)"])
-ABS = elementwise("abs", _pick(abs, np.abs), [lambda x, out: sign(x)], ["d|x|/dx = sign(x)"])
-SQUARE = elementwise("square", _pick(lambda x: x * x, np.square), [lambda x, out: 2.0 * x], ["d(x²)/dx = 2x"])
+SQRT = elementwise("sqrt", _pick(fm.sqrt, np.sqrt), [lambda x, out: 0.5 / out], ["d√x/dx = 1/(2√x)"], ufunc=np.sqrt)
+ABS = elementwise("abs", _pick(abs, np.abs), [lambda x, out: sign(x)], ["d|x|/dx = sign(x)"], ufunc=np.absolute)
+SQUARE = elementwise("square", _pick(lambda x: x * x, np.square), [lambda x, out: 2.0 * x], ["d(x²)/dx = 2x"],
+                     ufunc=np.square)
 
 # --- binary -----------------------------------------------------------------
 ADD = elementwise("add", operator.add, [lambda x, y, out: ONE, lambda x, y, out: ONE],
-                  ["d(x+y)/dx = 1", "d(x+y)/dy = 1"])
+                  ["d(x+y)/dx = 1", "d(x+y)/dy = 1"], ufunc=np.add, commutative=True, symbol="+")
 SUB = elementwise("sub", operator.sub, [lambda x, y, out: ONE, lambda x, y, out: MINUS_ONE],
-                  ["d(x-y)/dx = 1", "d(x-y)/dy = -1"])
+                  ["d(x-y)/dx = 1", "d(x-y)/dy = -1"], ufunc=np.subtract, symbol="-")
 MUL = elementwise("mul", operator.mul, [lambda x, y, out: y, lambda x, y, out: x],
-                  ["d(x·y)/dx = y", "d(x·y)/dy = x"])
+                  ["d(x·y)/dx = y", "d(x·y)/dy = x"], ufunc=np.multiply, commutative=True, symbol="*")
 DIV = elementwise("div", _pick(fm.div, np.true_divide, 2), [lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y],
-                  ["d(x/y)/dx = 1/y", "d(x/y)/dy = -x/y²"])
+                  ["d(x/y)/dx = 1/y", "d(x/y)/dy = -x/y²"], ufunc=np.true_divide, symbol="/")
 
 
 def _dpow_dbase(x, y, out):
@@ -449,7 +478,7 @@ def _dpow_dexponent(x, y, out):
 
 
 POW = elementwise("pow", _pick(fm.pow, np.power, 2), [_dpow_dbase, _dpow_dexponent],
-                  ["d(x^y)/dx = y·x^(y-1)", "d(x^y)/dy = x^y·ln x"])
+                  ["d(x^y)/dx = y·x^(y-1)", "d(x^y)/dy = x^y·ln x"], ufunc=np.power, symbol="**")
 
 
 def _dmax_first(x, y, out):
@@ -461,10 +490,12 @@ def _dmax_second(x, y, out):
 
 
 MAXIMUM = elementwise("maximum", _pick(fm.maximum, np.maximum, 2), [_dmax_first, _dmax_second],
-                      ["1 where x > y, ½ at ties, else 0", "1 where y > x, ½ at ties, else 0"])
+                      ["1 where x > y, ½ at ties, else 0", "1 where y > x, ½ at ties, else 0"],
+                      ufunc=np.maximum, commutative=True)
 MINIMUM = elementwise("minimum", _pick(fm.minimum, np.minimum, 2), [lambda x, y, out: _dmax_second(x, y, out),
                                                          lambda x, y, out: _dmax_first(x, y, out)],
-                      ["1 where x < y, ½ at ties, else 0", "1 where y < x, ½ at ties, else 0"])
+                      ["1 where x < y, ½ at ties, else 0", "1 where y < x, ½ at ties, else 0"],
+                      ufunc=np.minimum, commutative=True)
 
 
 # --- where: the condition has no derivative; cotangents are *selected*, not multiplied
@@ -493,16 +524,16 @@ def _where_jvp(tangents, out, inputs, params):
 
 
 WHERE = register(Primitive("where", _where_forward, vjp=_where_vjp, jvp=_where_jvp,
-                            formulas=("no derivative", "g where c", "g where not c")))
+                            formulas=("no derivative", "g where c", "g where not c"), works_on_scalars=True))
 
 # --- no derivative ------------------------------------------------------------
-SIGN = constant("sign", _pick(fm.sign, np.sign))
-EQ = constant("eq", operator.eq)
-NE = constant("ne", operator.ne)
-LT = constant("lt", operator.lt)
-LE = constant("le", operator.le)
-GT = constant("gt", operator.gt)
-GE = constant("ge", operator.ge)
+SIGN = constant("sign", _pick(fm.sign, np.sign), ufunc=np.sign)
+EQ = constant("eq", operator.eq, ufunc=np.equal)
+NE = constant("ne", operator.ne, ufunc=np.not_equal)
+LT = constant("lt", operator.lt, ufunc=np.less)
+LE = constant("le", operator.le, ufunc=np.less_equal)
+GT = constant("gt", operator.gt, ufunc=np.greater)
+GE = constant("ge", operator.ge, ufunc=np.greater_equal)
 STOP_GRADIENT = constant("stop_gradient", lambda x: x)
 
 
@@ -745,7 +776,7 @@ def _matmul_forward(a, b):
 
 
 MATMUL = register(Primitive("matmul", _matmul_forward, vjp=_matmul_vjp, jvp=_matmul_jvp,
-                             formulas=("d(A@B)/dA: g @ Bᵀ", "d(A@B)/dB: Aᵀ @ g")))
+                             formulas=("d(A@B)/dA: g @ Bᵀ", "d(A@B)/dB: Aᵀ @ g"), ufunc=np.matmul))
 
 
 import math as _pymath  # noqa: E402 - used by the block below only

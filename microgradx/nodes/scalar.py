@@ -123,7 +123,7 @@ class Scalar(Node):
         >>> Scalar(0.0)._apply(R.EXP, (Scalar(0.0),), {}).data
         1.0
         """
-        if prim.vjp is not None and prim.partials is None and prim is not R.WHERE:
+        if prim.vjp is not None and not prim.works_on_scalars:
             raise TypeError(f"Scalar supports elementwise operations only; {prim.name} needs a Tensor")
         record = eager_enabled() and prim.vjp is not None
         values = []

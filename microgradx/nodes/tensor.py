@@ -315,13 +315,15 @@ class ArrayOps:
         """Bytes of all elements."""
         return self.size * self.dtype.itemsize
 
-_UFUNCS = {
-    np.add: R.ADD, np.subtract: R.SUB, np.multiply: R.MUL, np.true_divide: R.DIV, np.power: R.POW,
-    np.negative: R.NEG, np.exp: R.EXP, np.log: R.LOG, np.sin: R.SIN, np.cos: R.COS, np.tanh: R.TANH,
-    np.sqrt: R.SQRT, np.absolute: R.ABS, np.square: R.SQUARE, np.maximum: R.MAXIMUM,
-    np.minimum: R.MINIMUM, np.matmul: R.MATMUL, np.sign: R.SIGN, np.equal: R.EQ, np.not_equal: R.NE,
-    np.less: R.LT, np.less_equal: R.LE, np.greater: R.GT, np.greater_equal: R.GE,
-}
+_UFUNCS: dict = {}  # numpy ufunc -> primitive, read from each primitive's ``ufunc`` as it is registered
+
+
+def _learn_ufunc(prim) -> None:
+    if prim.ufunc is not None:
+        _UFUNCS[prim.ufunc] = prim
+
+
+R.on_register(_learn_ufunc)
 
 _NO_PARAMS: dict = {}
 _new_object = object.__new__
