@@ -1786,7 +1786,8 @@ class ArrayMethods:
     def at(self):
         """MLX's functional updates: ``x.at[idx].add(v)`` is a new array (repeated indices accumulate).
 
-        >>> array([1.0, 2.0, 3.0]).at[[0, 0, 2]].add(1.0)
+        >>> import microgradx as mgx
+        >>> mgx.array([1.0, 2.0, 3.0]).at[[0, 0, 2]].add(1.0)
         Tensor([3., 2., 4.])
         """
         return _At(self)
@@ -1911,7 +1912,8 @@ class _AtIndex:
 
     Examples
     --------
-    >>> x = array([1.0, 2.0, 3.0])
+    >>> import microgradx as mgx
+    >>> x = mgx.array([1.0, 2.0, 3.0])
     >>> x.at[1].multiply(10.0), x.at[[0, 0]].maximum(5.0), x.at[np.array([2, 2])].subtract(1.0)
     (Tensor([ 1., 20.,  3.]), Tensor([5., 2., 3.]), Tensor([1., 2., 1.]))
     """

@@ -226,7 +226,7 @@ def backward_by_counts(root, seed) -> None:
     sweep = _Sweep(next(epochs))
     root._cot = seed if root._cot is None else root._cot + seed  # a cotangent already there is added to
     root._mark = sweep.epoch
-    (sweep.leaves if root._prim is None else sweep.ready).append(root)
+    (sweep.ready if root._parents else sweep.leaves).append(root)
     try:
         while True:
             while sweep.ready:
@@ -268,7 +268,7 @@ class _Sweep:
 
     def arrive(self, p) -> None:
         """One consumer of ``p`` is done with it (it has sent its share of the cotangent, if any)."""
-        if p._prim is None:  # a leaf passes nothing on: just collect it, once
+        if not p._parents:  # a leaf passes nothing on: just collect it, once
             if p._mark != self.epoch:
                 p._mark = self.epoch
                 self.leaves.append(p)
@@ -310,7 +310,7 @@ class _Sweep:
             for p in node._parents:
                 if p is None:
                     continue
-                if p._prim is None:  # a leaf
+                if not p._parents:  # a leaf
                     if p._mark == old:
                         p._mark = self.epoch  # already collected: keep it so under the new mark
                     continue
