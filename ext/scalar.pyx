@@ -66,6 +66,8 @@ import numpy as _np
 from microgradx import dispatch as _dispatch
 from microgradx import state as _state
 
+_eager_sweep = _state.eager_sweep
+
 __all__ = ["Scalar", "set_eager_enabled", "eager_enabled"]
 
 # "Is eager recording on?" for *this thread*: new threads start with recording on,
@@ -574,7 +576,8 @@ cdef class Scalar:
         >>> y.backward(); y.backward(); x.grad
         12.0
         """
-        _backward(self, 1.0)
+        with _eager_sweep:  # one sweep at a time in the process, none nested (microgradx.state.eager_sweep)
+            _backward(self, 1.0)
 
     def zero_grad(self):
         """Set ``grad`` back to 0.0.

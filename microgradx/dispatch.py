@@ -5,7 +5,8 @@ through (``x * y``, ``mgx.exp(x)``, and the derivative rules themselves):
 
 1. Among the arguments, find the node of the **innermost active level**
    (see :mod:`microgradx.state`).  Nodes of levels that are not active are
-   constants: they are replaced by their values.
+   constants: they are replaced by their values.  Plain arrays
+   (``mgx.array``, level :data:`~microgradx.state.PLAIN`) are never active.
 2. No active node: compute ``prim.forward`` on the plain values and return a
    plain value (float or ndarray).
 3. Otherwise unwrap the arguments of that level to their values and call
@@ -128,6 +129,8 @@ def apply(prim, *args, **params):
             level = a._level
             if level == 0:  # state.is_active(0), inlined: this is the hot path
                 active = not _state.no_grad_depth and not _state.active
+            elif level < 0:  # a plain value (mgx.array): never records
+                active = False
             else:
                 active = is_active(level)
             if not active:

@@ -101,7 +101,12 @@ def _shape(x):
 # Creation
 # ---------------------------------------------------------------------------
 def array(data, dtype=None) -> _t.Tensor:
-    """Make a Tensor (float64 for Python floats, float32 kept as float32).
+    """Make a plain Tensor (float64 for Python floats, float32 kept as float32).
+
+    A plain array records nothing outside a transform, as in MLX: the
+    results of operations on plain arrays are plain too, so a training loop
+    that writes ``p = p - lr * g`` keeps no history.  Use
+    :class:`~microgradx.Tensor` for a leaf that records for ``.backward()``.
 
     Examples
     --------
@@ -109,8 +114,10 @@ def array(data, dtype=None) -> _t.Tensor:
     dtype('float64')
     >>> array(np.zeros(2, np.float32)).dtype
     dtype('float32')
+    >>> (array([1.0]) * 3.0).is_leaf       # no graph
+    True
     """
-    return _t.Tensor(data, dtype=dtype)
+    return _t.Tensor._constant(_t.to_array(data, dtype))
 
 
 def zeros(shape, dtype=np.float64) -> _t.Tensor:

@@ -33,7 +33,7 @@ import numpy as np
 from . import engine
 from . import rules as R
 from .dispatch import Node, node_types
-from .state import eager_enabled
+from .state import eager_enabled, eager_sweep
 
 __all__ = ["Scalar"]
 
@@ -335,7 +335,8 @@ class Scalar(Node):
         >>> y.backward(); y.backward(); x.grad
         12.0
         """
-        engine.backward_by_counts(self, 1.0)
+        with eager_sweep:  # one sweep at a time in the process, none nested (see microgradx.state)
+            engine.backward_by_counts(self, 1.0)
 
     def _accumulate_grad(self, g) -> None:
         self.grad += g
