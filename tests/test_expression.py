@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import microgradx as mgx
-from microgradx import expression as E
+from microgradx.cli import graph as graph_command
+from microgradx.teaching import expression as E
 
 
 @pytest.mark.parametrize("text, values, value", [
@@ -33,7 +34,7 @@ def test_gradients_and_labels():
     y = E.evaluate("x*x + 3*x", {"x": 2.0})
     y.backward()
     x = next(n for n in mgx.viz.topological_order(y) if n.label == "x") if hasattr(mgx, "viz") else None
-    from microgradx.viz import topological_order
+    from microgradx.teaching.viz import topological_order
 
     nodes = {n.label: n for n in topological_order(y)}
     x = nodes["x"]
@@ -46,7 +47,7 @@ def test_gradients_and_labels():
 def test_long_subexpressions_stay_unlabelled():
     text = "tanh(alpha*beta + gamma*delta + epsilon)"
     y = E.evaluate(text, dict(alpha=1, beta=2, gamma=3, delta=4, epsilon=5))
-    from microgradx.viz import topological_order
+    from microgradx.teaching.viz import topological_order
 
     labels = [n.label for n in topological_order(y)]
     assert "alpha*beta" in labels and "" in labels and text not in labels  # 40 > LABEL_LENGTH
@@ -159,24 +160,24 @@ def test_values_list():
 # ---------------------------------------------------------------------------
 def test_command_writes_svg_and_dot(tmp_path, capsys):
     svg = tmp_path / "graph.svg"
-    assert E.main(["tanh(x*w + b)", "--at", "x=2,w=-3,b=6.88", "-o", str(svg), "--engine", "builtin"]) == 0
+    assert graph_command.main(["tanh(x*w + b)", "--at", "x=2,w=-3,b=6.88", "-o", str(svg), "--engine", "builtin"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"wrote {svg}: Graph(6 values, 3 operations")
     texts = " ".join("".join(t.itertext()) for t in ET.parse(svg).getroot().iter() if t.tag.endswith("text"))
     assert "x*w + b" in texts and "grad -1.503" in texts and "tanh" in texts
     dot = tmp_path / "graph.dot"
-    assert E.main(["x*x", "--at", "x=3", "-o", str(dot)]) == 0
+    assert graph_command.main(["x*x", "--at", "x=3", "-o", str(dot)]) == 0
     assert dot.read_text().startswith("digraph") and "rankdir=LR" in dot.read_text()
-    assert E.main(["x*x", "--at", "x=3", "-o", str(dot), "--rankdir", "TB"]) == 0
+    assert graph_command.main(["x*x", "--at", "x=3", "-o", str(dot), "--rankdir", "TB"]) == 0
     assert "rankdir=TB" in dot.read_text()
 
 
 def test_command_explain_and_dot_to_stdout(capsys):
-    assert E.main(["x*x + 3*x", "--at", "x=2", "--explain"]) == 0
+    assert graph_command.main(["x*x + 3*x", "--at", "x=2", "--explain"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Backward sweep of out = add(x*x, 3*x) = 10")
     assert "dout/dx = 7" in out
-    assert E.main(["x*x", "--at", "x=2"]) == 0
+    assert graph_command.main(["x*x", "--at", "x=2"]) == 0
     assert capsys.readouterr().out.startswith("digraph microgradx {")
 
 
@@ -187,7 +188,7 @@ def test_command_explain_and_dot_to_stdout(capsys):
 ])
 def test_command_errors_are_one_line(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert E.main(argv) == 2
+    assert graph_command.main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("microgradx graph: error: ") and message in err
     assert not (tmp_path / "graph.png").exists()
@@ -203,7 +204,7 @@ def test_command_line_refuses_code_and_runs_nothing(tmp_path):
     for entry, text in [(["-m", "microgradx", "graph"], f"__import__('os').system('touch {marker}')"),
                         (["-m", "microgradx", "graph"], f"exec(\"open('{marker}','w')\")"),
                         (["-m", "microgradx", "graph"], f"(lambda: __import__('os').system('touch {marker}'))()"),
-                        (["-m", "microgradx.expression"], f"open('{marker}', 'w')")]:
+                        (["-m", "microgradx.cli.graph"], f"open('{marker}', 'w')")]:
         done = _run(*entry, text, "--at", "x=1", cwd=tmp_path)
         assert done.returncode == 2, done.stderr
         assert done.stdout == ""
@@ -220,3 +221,72 @@ def test_command_line_draws(tmp_path):
     assert done.stdout.startswith("wrote graph.svg: Graph(6 values, 3 operations")
     assert "d(tanh x)/dx = 1 - tanh(x)^2" in done.stdout and "dout/dx = -1.50292" in done.stdout
     ET.parse(tmp_path / "graph.svg")
+
+
+# --- issue 15 §2: the total work of a parse is bounded by a count, not by luck --------------------------------
+@pytest.mark.parametrize("text", [
+    "x" + "**x" * 24,                       # the 73-character expression that used to hang
+    "x" + "**x" * 99,                       # the longest power chain within MAX_DEPTH: accepted
+    "x" + "**-x" * 49,
+    "x" + "**x" * 166,                      # 166 chained powers, at the length limit: refused
+    "2" + "**2" * 166,
+    "x" + "**-x" * 124,                     # 497 characters
+    "2" + "**-2" * 124,
+    "2" + "**2" * 99,
+    "(" + "x**" * 99 + "x)",
+])
+def test_parse_work_is_linear(text, monkeypatch):
+    parses = []
+    real_parse = E.ast.parse
+    monkeypatch.setattr(E.ast, "parse", lambda *a, **k: parses.append(a) or real_parse(*a, **k))
+    try:
+        tree = E.parse(text)
+    except E.ExpressionError as exc:
+        steps = exc.steps
+    else:
+        steps = E._check(tree)  # the same walk once more, to read its count
+    assert len(parses) == 1  # the text is parsed once: no exponent is re-parsed
+    # every node is taken off the stack at most twice, and the walk stops after MAX_NODES + 1 nodes
+    nodes = sum(1 for _ in E.ast.walk(real_parse(text, mode="eval").body))
+    assert 0 < steps <= 2 * min(nodes, E.MAX_NODES + 1)
+
+
+def test_parse_step_count_is_exact():
+    assert E._check(E.ast.parse("x", mode="eval").body) == 2
+    assert E._check(E.ast.parse("x" + "**x" * 24, mode="eval").body) == 2 * 49
+    assert E._check(E.ast.parse("tanh(x) ** -2", mode="eval").body) == 2 * 5
+
+
+def test_long_power_chains_accepted_and_computed():
+    assert E.evaluate("x" + "**x" * 24, {"x": 1.0}).data == 1.0
+    y = E.evaluate("x" + "**x" * 99, {"x": 1.0})
+    y.backward()
+    assert y.data == 1.0
+
+
+def test_constant_exponents_are_judged_by_value():
+    assert E.evaluate("x ** (2 ** 2 ** 2 / 1000)", {"x": 4.0}).data == pytest.approx(4.0 ** 0.016)
+    with pytest.raises(E.ExpressionError, match="exponent 2 \\*\\* 2 \\*\\* 2 \\*\\* 2 is too large"):
+        E.parse("x ** 2 ** 2 ** 2 ** 2")
+    with pytest.raises(E.ExpressionError, match="exponent 0 / 0 is too large"):
+        E.parse("x ** (0 / 0)")
+    with pytest.raises(E.ExpressionError, match="exponent 1 / 0 is too large"):
+        E.parse("x ** (1 / 0)")
+    E.parse("x ** (x ** 100 * 10 ** 99)")  # the exponent has a variable: its size cannot be known
+
+
+# --- issue 15 §6: an invalid UTF-8 byte is reported as such ------------------------------------------------------
+def test_invalid_utf8_is_named():
+    text = b"x + \xff".decode("utf-8", "surrogateescape")  # how Python hands argv's bad bytes over
+    with pytest.raises(E.ExpressionError, match="not valid UTF-8 text \\(byte 0xff at position 4\\)"):
+        E.parse(text)
+    with pytest.raises(E.ExpressionError, match="not a valid expression"):
+        E.parse("x + \0")
+
+
+def test_invalid_utf8_from_the_command_line():
+    env = dict(os.environ, PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-m", "microgradx", "graph", b"x*\xfe", "--at", "x=1"],
+                          capture_output=True, env=env, timeout=120)
+    assert done.returncode == 2
+    assert b"not valid UTF-8 text (byte 0xfe at position 2)" in done.stderr

@@ -7,13 +7,13 @@ messages, which arguments are flattened strictly, how gradient trees and
 ``value_and_grad``'s value are rebuilt.  ``shared/MLX_RULES.md`` is the
 specification; ``docs/mlx.rst`` lists where microgradx deliberately differs.
 
-How a transform computes, in terms of levels (see :mod:`microgradx.state`):
+How a transform computes, in terms of levels (see :mod:`microgradx.core.state`):
 
 **reverse mode** (``grad``, ``value_and_grad``, ``vjp``, ``jacrev``)
     open a new level ``k``; replace each differentiated input by a fresh
     leaf ``Tensor`` of level ``k`` (a *tracer*) whose value is the input;
     run ``fun``, which records a graph on level ``k``; sweep backward from
-    the output (:mod:`microgradx.engine`); each tracer's cotangent is the
+    the output (:mod:`microgradx.core.engine`); each tracer's cotangent is the
     gradient with respect to that input.
 
 **forward mode** (``jvp``, ``jacfwd``)
@@ -53,12 +53,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from . import _backend, ops, state
-from . import rules as R
-from .dispatch import node_types, raw_value
-from .dual import Dual
-from .tensor import Tensor
-from .tree import is_node, rebuild
+from .. import ops
+from ..core import backend as _backend
+from ..core import rules as R
+from ..core import state
+from ..core.dispatch import node_types, raw_value
+from ..nodes.dual import Dual
+from ..nodes.tensor import Tensor
+from ..tree import is_node, rebuild
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian"]
 
@@ -582,13 +584,19 @@ def _forward(fun, args: list, tangents: dict, level) -> list:
     return fun(*args)
 
 
-def _tangent_of(o, level):
-    """The tangent carried by output ``o`` at ``level`` (zeros if ``o`` does not depend on the inputs)."""
+def _tangent_of(o, level, like=None):
+    """The tangent carried by output ``o`` at ``level`` (zeros if ``o`` does not depend on the inputs).
+
+    The zeros for an output with no float dtype (a comparison) take dtype ``like``, the tangents'
+    float dtype, as in MLX (float32 tangents give float32 zeros).
+    """
     if isinstance(o, Dual) and o._level == level and o._tangent is not None:
         t = o._tangent
         if _shape(t) != o.shape:  # a rule may hand back a broadcastable tangent
             t = ops.broadcast_to(t, o.shape)
         return t
+    if like is not None and o.dtype.kind not in "f":
+        return np.zeros(o.shape, dtype=like)
     return _zeros_like(o)
 
 
@@ -630,7 +638,8 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[list, lis
     with state.transform_level() as level:
         out = _forward(fun, primals, {i: _input_value(t) for i, t in enumerate(tangents)}, level)
     outputs = _outputs(out, "jvp")
-    return [_unwrap(o, level) for o in outputs], [_as_array(_tangent_of(o, level)) for o in outputs]
+    like = np.result_type(*[_float_dtype(t) for t in tangents]) if tangents else None
+    return [_unwrap(o, level) for o in outputs], [_as_array(_tangent_of(o, level, like)) for o in outputs]
 
 
 # ---------------------------------------------------------------------------

@@ -31,7 +31,7 @@ that lets one eager ``backward()`` sweep run at a time (:data:`eager_sweep`).
 
 Examples
 --------
->>> from microgradx import state
+>>> from microgradx.core import state
 >>> state.eager_enabled()
 True
 >>> with state.no_grad():
@@ -180,7 +180,7 @@ def user_dual_level(inner: float) -> float:
 
 
 def new_epoch() -> int:
-    """A fresh visit mark for one graph walk (see :mod:`microgradx.engine`).
+    """A fresh visit mark for one graph walk (see :mod:`microgradx.core.engine`).
 
     Examples
     --------
@@ -201,7 +201,7 @@ _epochs = itertools.count(1)
 _compiled_setter = None
 
 
-def _register_compiled_eager_flag(setter) -> None:  # called by microgradx._backend
+def _register_compiled_eager_flag(setter) -> None:  # called by microgradx.core.backend
     global _compiled_setter
     _compiled_setter = setter
     _set_compiled_eager()

@@ -1,6 +1,6 @@
 """Expressions typed by people: parse ``"tanh(x*w + b)"`` safely into a Scalar graph.
 
-This is what ``python -m microgradx graph EXPR --at x=2,w=-3`` runs.  The text
+This is what ``python -m microgradx graph EXPR --at x=2,w=-3`` (:mod:`microgradx.cli.graph`) runs.  The text
 is parsed with Python's :mod:`ast` and then checked against a whitelist:
 
 * numbers (int or float literals) and variable names given values with ``--at``;
@@ -23,18 +23,19 @@ Examples
 >>> evaluate("__import__('os').system('id')", {})
 Traceback (most recent call last):
 ...
-microgradx.expression.ExpressionError: not allowed in an expression: attribute access (.system)
+microgradx.teaching.expression.ExpressionError: not allowed in an expression: attribute access (.system)
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import math
-import sys
+
+from ..core import rules
+from ..nodes import scalar_class
 
 __all__ = [
-    "ExpressionError", "parse", "evaluate", "parse_values", "text_of", "add_graph_arguments", "run_graph", "main",
+    "ExpressionError", "parse", "evaluate", "parse_values", "text_of",
     "FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT",
 ]
 
@@ -106,11 +107,11 @@ def parse(text: str) -> ast.expr:
     >>> parse("x.real")
     Traceback (most recent call last):
     ...
-    microgradx.expression.ExpressionError: not allowed in an expression: attribute access (.real)
+    microgradx.teaching.expression.ExpressionError: not allowed in an expression: attribute access (.real)
     >>> parse("x ** 10**10")
     Traceback (most recent call last):
     ...
-    microgradx.expression.ExpressionError: exponent 10 ** 10 is too large (at most 100 in absolute value)
+    microgradx.teaching.expression.ExpressionError: exponent 10 ** 10 is too large (at most 100 in absolute value)
     """
     if not isinstance(text, str):
         raise TypeError(f"expression must be a str; got {type(text).__name__}")
@@ -119,59 +120,122 @@ def parse(text: str) -> ast.expr:
     if not text.strip():
         raise ExpressionError("expression is empty")
     try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a byte that was not UTF-8 arrives from argv as a lone surrogate
+        bad = text[exc.start]
+        byte = f"byte 0x{ord(bad) - 0xDC00:02x}" if 0xDC80 <= ord(bad) <= 0xDCFF else f"character {bad!r}"
+        raise ExpressionError(f"expression is not valid UTF-8 text ({byte} at position {exc.start})") from None
+    try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"not a valid expression: {exc.msg}") from None
-    except (RecursionError, MemoryError, ValueError):
+    except (RecursionError, MemoryError):
         raise ExpressionError("expression is nested too deeply") from None
-    # an explicit stack: the check itself never recurses
-    count = 0
-    stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            raise ExpressionError(f"expression is too large (more than {MAX_NODES} syntax nodes)")
-        if depth > MAX_DEPTH:
-            raise ExpressionError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
-        if isinstance(node, ast.Constant):
-            v = node.value
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise ExpressionError(f"not allowed in an expression: the constant {v!r} (numbers only)")
-            if isinstance(v, int) and abs(v) > 10**15 or isinstance(v, float) and not math.isfinite(v):
-                raise ExpressionError(f"number {text_of(node)} is too large")
-        elif isinstance(node, ast.Name):
-            if node.id.startswith("_"):
-                raise ExpressionError(f"not allowed in an expression: the name {node.id!r} (names may not start "
-                                      "with '_')")
-            if node.id in FUNCTIONS:
-                raise ExpressionError(f"{node.id} is a function: call it, e.g. {node.id}(x)")
-        elif isinstance(node, ast.BinOp):
-            if type(node.op) not in _BINARY:
-                raise ExpressionError(f"not allowed in an expression: the operator {type(node.op).__name__} "
-                                      "(allowed: + - * / **)")
-            if isinstance(node.op, ast.Pow):
-                _check_exponent(node.right)
-            stack.append((node.right, depth + 1))
-            stack.append((node.left, depth + 1))
-        elif isinstance(node, ast.UnaryOp):
-            if type(node.op) not in _UNARY:
-                raise ExpressionError(f"not allowed in an expression: the operator {type(node.op).__name__} "
-                                      "(allowed: unary - and +)")
-            stack.append((node.operand, depth + 1))
-        elif isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name):
-                raise _refuse(node.func) if isinstance(node.func, ast.Attribute) else ExpressionError(
-                    "not allowed in an expression: calling the result of an expression")
-            name = node.func.id
-            if name not in FUNCTIONS:
-                raise ExpressionError(f"unknown function {name!r} (allowed: {', '.join(FUNCTIONS)})")
-            if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
-                raise ExpressionError(f"{name}() takes exactly one argument")
-            stack.append((node.args[0], depth + 1))
-        else:
-            raise _refuse(node)
+    except ValueError as exc:  # e.g. a NUL character
+        raise ExpressionError(f"not a valid expression: {exc}") from None
+    _check(tree.body)
     return tree.body
+
+
+def _check(root: ast.expr) -> int:
+    """Check a parsed tree against the whitelist and the limits in one walk; return the steps it took.
+
+    Each node is taken off the stack twice: once on the way down (whitelist,
+    node count, depth) and once on the way up, when the constant value of a
+    subtree without variables is known from its children's, so an exponent
+    is judged from its value without parsing or walking it again.  The walk
+    stops after MAX_NODES + 1 nodes, so a parse never takes more than
+    ``2 * MAX_NODES + 2`` steps, whatever the text.  A refusal carries the
+    steps taken so far as its ``steps`` attribute.
+    """
+    steps = count = 0
+    value: dict[int, float | None] = {}  # id(node) -> value of a subtree without variables, None if it has some
+    stack: list[tuple[ast.AST, int, bool]] = [(root, 1, False)]
+    try:
+        while stack:
+            node, depth, up = stack.pop()
+            steps += 1
+            if up:
+                value[id(node)] = _value_from_children(node, value)
+                continue
+            count += 1
+            if count > MAX_NODES:
+                raise ExpressionError(f"expression is too large (more than {MAX_NODES} syntax nodes)")
+            if depth > MAX_DEPTH:
+                raise ExpressionError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
+            stack.append((node, depth, True))
+            if isinstance(node, ast.Constant):
+                v = node.value
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise ExpressionError(f"not allowed in an expression: the constant {v!r} (numbers only)")
+                if isinstance(v, int) and abs(v) > 10**15 or isinstance(v, float) and not math.isfinite(v):
+                    raise ExpressionError(f"number {text_of(node)} is too large")
+            elif isinstance(node, ast.Name):
+                if node.id.startswith("_"):
+                    raise ExpressionError(f"not allowed in an expression: the name {node.id!r} (names may not start "
+                                          "with '_')")
+                if node.id in FUNCTIONS:
+                    raise ExpressionError(f"{node.id} is a function: call it, e.g. {node.id}(x)")
+            elif isinstance(node, ast.BinOp):
+                if type(node.op) not in _BINARY:
+                    raise ExpressionError(f"not allowed in an expression: the operator {type(node.op).__name__} "
+                                          "(allowed: + - * / **)")
+                stack.append((node.right, depth + 1, False))
+                stack.append((node.left, depth + 1, False))
+            elif isinstance(node, ast.UnaryOp):
+                if type(node.op) not in _UNARY:
+                    raise ExpressionError(f"not allowed in an expression: the operator {type(node.op).__name__} "
+                                          "(allowed: unary - and +)")
+                stack.append((node.operand, depth + 1, False))
+            elif isinstance(node, ast.Call):
+                if not isinstance(node.func, ast.Name):
+                    raise _refuse(node.func) if isinstance(node.func, ast.Attribute) else ExpressionError(
+                        "not allowed in an expression: calling the result of an expression")
+                name = node.func.id
+                if name not in FUNCTIONS:
+                    raise ExpressionError(f"unknown function {name!r} (allowed: {', '.join(FUNCTIONS)})")
+                if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+                    raise ExpressionError(f"{name}() takes exactly one argument")
+                stack.append((node.args[0], depth + 1, False))
+            else:
+                raise _refuse(node)
+    except ExpressionError as exc:
+        exc.steps = steps  # how far the walk got: tests read it
+        raise
+    return steps
+
+
+def _value_from_children(node: ast.expr, value: dict) -> float | None:
+    """Value of a checked node whose children have theirs in ``value``: a float, or None if it has variables.
+
+    Constants are computed in IEEE floats (never Python's big ints); an
+    exponent without variables above MAX_EXPONENT is refused here.
+    """
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return None
+    if isinstance(node, ast.UnaryOp):
+        v = value[id(node.operand)]
+        return None if v is None else -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp):
+        a, b = value[id(node.left)], value[id(node.right)]
+        if isinstance(node.op, ast.Pow) and b is not None and not abs(b) <= MAX_EXPONENT:
+            raise ExpressionError(f"exponent {text_of(node.right)} is too large (at most {MAX_EXPONENT} in "
+                                  "absolute value)")
+        if a is None or b is None:
+            return None
+        name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}[_BINARY[type(node.op)]]
+        return _constant_of(name, a, b)
+    v = value[id(node.args[0])]  # a call of a whitelisted function
+    return None if v is None else _constant_of(node.func.id, v)
+
+
+def _constant_of(name: str, *xs: float) -> float:
+    try:
+        return _float_function(name, *xs)
+    except (ArithmeticError, ValueError):
+        return math.nan
 
 
 def text_of(node: ast.AST) -> str:
@@ -181,36 +245,6 @@ def text_of(node: ast.AST) -> str:
     'x * w + b'
     """
     return ast.unparse(node)
-
-
-def _check_exponent(node: ast.expr) -> None:
-    """Refuse an exponent without variables whose value is above MAX_EXPONENT (``x ** 10**10``)."""
-    text = text_of(node)
-    try:
-        tree = parse(text)  # the exponent alone, checked the same way
-    except ExpressionError:
-        return  # the main check reports it
-    if _names_in(tree):
-        return  # depends on a variable: a float power, computed in O(1) whatever its size
-    try:
-        value = _constant(tree)
-    except (ArithmeticError, ValueError):
-        value = math.inf
-    if not math.isfinite(value) or abs(value) > MAX_EXPONENT:
-        raise ExpressionError(f"exponent {text} is too large (at most {MAX_EXPONENT} in absolute value)")
-
-
-def _constant(node: ast.expr) -> float:
-    """Value of a checked expression without variables, in IEEE floats (never Python's big ints)."""
-    if isinstance(node, ast.Constant):
-        return float(node.value)
-    if isinstance(node, ast.UnaryOp):
-        v = _constant(node.operand)
-        return -v if isinstance(node.op, ast.USub) else v
-    if isinstance(node, ast.BinOp):
-        name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}[_BINARY[type(node.op)]]
-        return _float_function(name, _constant(node.left), _constant(node.right))
-    return _float_function(node.func.id, _constant(node.args[0]))
 
 
 def _names_in(tree: ast.expr) -> list[str]:
@@ -240,7 +274,7 @@ def parse_values(text: str) -> dict[str, float]:
     >>> parse_values("x=1+1")
     Traceback (most recent call last):
     ...
-    microgradx.expression.ExpressionError: --at: x must be a number; got '1+1'
+    microgradx.teaching.expression.ExpressionError: --at: x must be a number; got '1+1'
     """
     values: dict[str, float] = {}
     if not isinstance(text, str):
@@ -294,10 +328,9 @@ def evaluate(text: str, values: dict, *, label: bool = True):
     >>> evaluate("x + y", {"x": 1.0})
     Traceback (most recent call last):
     ...
-    microgradx.expression.ExpressionError: no value for y (give it with --at, e.g. --at y=1)
+    microgradx.teaching.expression.ExpressionError: no value for y (give it with --at, e.g. --at y=1)
     """
-    from . import Scalar
-
+    Scalar = scalar_class()
     tree = parse(text)
     source = text.strip()
     if not isinstance(values, dict):
@@ -357,107 +390,4 @@ def evaluate(text: str, values: dict, *, label: bool = True):
 
 def _float_function(name: str, *xs: float) -> float:
     """A constant subexpression (no variables): computed with the rule table's forward, IEEE style."""
-    from . import rules
-
     return float(rules.table[name].forward(*xs))
-
-
-# ---------------------------------------------------------------------------
-# The `graph` sub-command
-# ---------------------------------------------------------------------------
-_DESCRIPTION = """\
-Draw the graph of an arithmetic expression of Scalars, with values and gradients,
-and optionally narrate its backward sweep step by step.
-
-The expression may use numbers, variables (give their values with --at), + - * / **,
-unary -, and the functions: """ + ", ".join(FUNCTIONS) + """.
-It is parsed and checked, never evaluated as Python: anything else is refused.
-
-examples:
-  python -m microgradx graph "tanh(x*w + b)" --at x=2,w=-3,b=6.88 -o graph.svg
-  python -m microgradx graph "x*x + 3*x" --at x=2 --explain
-"""
-
-
-def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``graph`` sub-command's arguments (and its description) to ``parser``.
-
-    :mod:`microgradx.cli` registers it with this function and :func:`run_graph`.
-
-    Examples
-    --------
-    >>> p = argparse.ArgumentParser(prog="microgradx graph")
-    >>> add_graph_arguments(p)
-    >>> p.parse_args(["x*x", "--at", "x=3"]).at
-    'x=3'
-    """
-    parser.description = _DESCRIPTION
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("expression", help='e.g. "tanh(x*w + b)"')
-    parser.add_argument("--at", default="", metavar="NAME=VALUE,...",
-                        help="values of the variables, e.g. x=2,w=-3,b=6.88")
-    parser.add_argument("-o", "--output", metavar="FILE",
-                        help="write the picture: FILE.svg (picture) or FILE.dot / FILE.gv (Graphviz text)")
-    parser.add_argument("--explain", action="store_true", help="print the backward sweep step by step")
-    parser.add_argument("--engine", choices=("auto", "dot", "builtin"), default="auto",
-                        help="who draws the SVG: Graphviz's dot, the built-in layout, or auto (dot if installed)")
-    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
-                        help="draw left to right (LR, default) or top to bottom (TB)")
-
-
-def run_graph(args: argparse.Namespace) -> int:
-    """Run the ``graph`` sub-command; return the exit status (0 ok, 2 refused/invalid input).
-
-    Without ``-o`` and ``--explain`` the DOT text goes to standard output.
-
-    Examples
-    --------
-    >>> ns = argparse.Namespace(expression="x*x", at="x=3", output=None, explain=False, engine="builtin")
-    >>> run_graph(ns)  # doctest: +ELLIPSIS
-    digraph microgradx {
-    ...
-    0
-    """
-    from . import viz
-    from .explain import explain
-
-    try:
-        root = evaluate(args.expression, parse_values(args.at))
-    except (ExpressionError, TypeError) as exc:
-        print(f"microgradx graph: error: {exc}", file=sys.stderr)
-        return 2
-    narration = explain(root) if args.explain else None
-    root.backward()
-    if args.output:
-        try:
-            graph = viz.draw(root, engine=args.engine, rankdir=getattr(args, "rankdir", "LR"))
-            graph.save(args.output)
-        except (ValueError, RuntimeError, OSError) as exc:
-            print(f"microgradx graph: error: {exc}", file=sys.stderr)
-            return 2
-        print(f"wrote {args.output}: {graph!r}")
-    if narration is not None:
-        print(narration)
-    if not args.output and narration is None:
-        sys.stdout.write(viz.to_dot(root, rankdir=getattr(args, "rankdir", "LR")))
-    return 0
-
-
-def main(argv=None) -> int:
-    """Run the ``graph`` command on ``argv`` (the words after ``graph``); return the exit status.
-
-    ``python -m microgradx graph ...`` is the usual way in; this is the same
-    command without the rest of the program.
-
-    Examples
-    --------
-    >>> main(["x.__class__", "--at", "x=1"])
-    2
-    """
-    parser = argparse.ArgumentParser(prog="microgradx graph")
-    add_graph_arguments(parser)
-    return run_graph(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
