@@ -157,5 +157,5 @@ def test_mlx_training_loop_rss_stays_flat():
         params = [p - 0.01 * gi for p, gi in zip(params, g)]
     gc.collect()
     grown = rss_bytes() - before
-    assert first() is None
     assert grown < 20 * 2**20, f"RSS grew by {grown / 2**20:.1f} MB over 1,500 steps"
+    assert first() is None
