@@ -642,6 +642,170 @@ argsort = _uint32(_ops.argsort)
 argpartition = _uint32(_ops.argpartition)
 
 
+# MLX's other names for functions above
+bitwise_left_shift = _face(_ops.left_shift, 2, "bitwise_left_shift")
+bitwise_right_shift = _face(_ops.right_shift, 2, "bitwise_right_shift")
+empty = zeros  # MLX's empty gives zeros too
+empty_like = zeros_like
+finfo, iinfo = np.finfo, np.iinfo  #: numpy's: ``mx.finfo(mx.float32).max``
+
+
+def flip(a, axis=None, *, stream=None):
+    """``a`` reversed along ``axis`` (None: every axis).
+
+    >>> flip(array([1.0, 2.0, 3.0]))
+    Tensor([3., 2., 1.], dtype=float32)
+    """
+    a = _from_data(a)
+    axes = range(a.ndim) if axis is None else [axis] if isinstance(axis, int) else axis
+    index = [builtins.slice(None)] * a.ndim
+    for ax in axes:
+        index[ax % a.ndim] = builtins.slice(None, None, -1)
+    return a[tuple(index)]
+
+
+def matrix_transpose(a, *, stream=None):
+    """The last two axes swapped.
+
+    >>> matrix_transpose(zeros((2, 3, 4))).shape
+    (2, 4, 3)
+    """
+    return _ops.swapaxes(_from_data(a), -1, -2)
+
+
+def vecdot(a, b, *, axis: int = -1, stream=None):
+    """Sum of ``a * b`` along ``axis``.
+
+    >>> vecdot(array([1.0, 2.0]), array([3.0, 4.0]))
+    Tensor(11., dtype=float32)
+    """
+    return _ops.sum(_ops.multiply(*_convert((a, b), 2)), axis=axis)
+
+
+def diff(a, n: int = 1, axis: int = -1, *, stream=None):
+    """``n``-th differences along ``axis``.
+
+    >>> diff(array([1.0, 4.0, 9.0]))
+    Tensor([3., 5.], dtype=float32)
+    """
+    a = _from_data(a)
+    for _ in range(n):
+        k = a.shape[axis]
+        lead = (builtins.slice(None),) * (axis % a.ndim)
+        a = a[lead + (builtins.slice(1, k),)] - a[lead + (builtins.slice(0, k - 1),)]
+    return a
+
+
+def kron(a, b, *, stream=None):
+    """Kronecker product.
+
+    >>> kron(eye(2), ones((1, 2))).shape
+    (2, 4)
+    """
+    a, b = _convert((a, b), 2)
+    nd = builtins.max(a.ndim, b.ndim)
+    a = _ops.reshape(a, (1,) * (nd - a.ndim) + a.shape)
+    b = _ops.reshape(b, (1,) * (nd - b.ndim) + b.shape)
+    inter_a = _ops.reshape(a, tuple(x for n in a.shape for x in (n, 1)))
+    inter_b = _ops.reshape(b, tuple(x for n in b.shape for x in (1, n)))
+    return _ops.reshape(inter_a * inter_b, tuple(p * q for p, q in zip(a.shape, b.shape)))
+
+
+def isposinf(a, *, stream=None):
+    """True where ``a`` is +inf.
+
+    >>> isposinf(array([inf, -inf]))
+    Tensor([ True, False])
+    """
+    return _ops.logical_and(_ops.isinf(_from_data(a)), _from_data(a) > 0)
+
+
+def isneginf(a, *, stream=None):
+    """True where ``a`` is -inf.
+
+    >>> isneginf(array([inf, -inf]))
+    Tensor([False,  True])
+    """
+    return _ops.logical_and(_ops.isinf(_from_data(a)), _from_data(a) < 0)
+
+
+def count_nonzero(a, axis=None, keepdims: bool = False, *, stream=None):
+    """Number of nonzero elements (int32).
+
+    >>> count_nonzero(array([1, 0, 2]))
+    Tensor(2, dtype=int32)
+    """
+    value = np.asarray(_raw_value(_from_data(a)))
+    return _ops.array(np.asarray(np.count_nonzero(value, axis=axis, keepdims=keepdims), dtype=int32))
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    """The shape the given shapes broadcast to.
+
+    >>> broadcast_shapes((2, 1), (3,))
+    (2, 3)
+    """
+    return tuple(np.broadcast_shapes(*shapes))
+
+
+def cumulative_sum(a, axis=None, *, reverse: bool = False, inclusive: bool = True, dtype=None, stream=None):
+    """:func:`cumsum` with an optional result ``dtype`` (MLX's array-API name).
+
+    >>> cumulative_sum(array([1, 2, 3]))
+    Tensor([1, 3, 6], dtype=int32)
+    """
+    out = cumsum(a, axis, reverse=reverse, inclusive=inclusive)
+    return out if dtype is None else _ops.astype(out, dtype)
+
+
+def cumulative_prod(a, axis=None, *, reverse: bool = False, inclusive: bool = True, dtype=None, stream=None):
+    """:func:`cumprod` with an optional result ``dtype``.
+
+    >>> cumulative_prod(array([1.0, 2.0, 3.0]))
+    Tensor([1., 2., 6.], dtype=float32)
+    """
+    out = cumprod(a, axis, reverse=reverse, inclusive=inclusive)
+    return out if dtype is None else _ops.astype(out, dtype)
+
+
+def slice(a, start_indices, axes, slice_size, *, stream=None):  # noqa: A001 - MLX's name
+    """The block of ``slice_size`` starting at ``start_indices`` along ``axes`` (a differentiable slice).
+
+    >>> slice(arange(10), array([2]), [0], [3])
+    Tensor([2, 3, 4], dtype=int32)
+    """
+    a = _from_data(a)
+    start = np.asarray(_raw_value(start_indices)).reshape(-1)
+    index = [builtins.slice(None)] * a.ndim
+    for ax, s0, n in zip(axes, start, slice_size):
+        index[ax % a.ndim] = builtins.slice(int(s0), int(s0) + int(n))
+    return a[tuple(index)]
+
+
+def searchsorted(sorted_sequence, values, side: str = "left", *, stream=None):
+    """Where ``values`` would be inserted into ``sorted_sequence`` to keep it sorted (uint32; no gradient).
+
+    >>> searchsorted(array([1.0, 2.0, 3.0]), array([2.5, 0.0]))
+    Tensor([2, 0], dtype=uint32)
+    """
+    seq, vals = (np.asarray(_raw_value(_from_data(x))) for x in (sorted_sequence, values))
+    return _ops.array(np.searchsorted(seq, vals, side=side).astype(uint32))
+
+
+def _window(fn, name):
+    def window(M: int, *, stream=None):
+        return _ops.array(fn(int(M)).astype(float32))
+
+    window.__name__ = window.__qualname__ = name
+    window.__doc__ = (f"numpy's ``{name}`` window of ``M`` points, in float32.\n\n"
+                      f">>> {name}(3).shape\n(3,)\n")
+    return window
+
+
+hanning, hamming = _window(np.hanning, "hanning"), _window(np.hamming, "hamming")
+blackman, bartlett = _window(np.blackman, "blackman"), _window(np.bartlett, "bartlett")
+
+
 def tri(n: int, m: int | None = None, k: int = 0, dtype=float32, *, stream=None):
     """Ones at and below the ``k``-th diagonal (float32).
 
