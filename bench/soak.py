@@ -134,7 +134,7 @@ STYLES = {"scalar": scalar_style, "tensor": tensor_style, "mlx": mlx_style, "nn"
 
 
 def soak(style: str, steps: int, every: int, warmup: int = 100, report=print) -> float:
-    """Run ``steps`` steps of ``style`` after ``warmup`` steps; report RSS every ``every``; return the growth (bytes)."""
+    """Run ``steps`` steps of ``style`` after ``warmup``; report RSS every ``every`` steps; return the growth."""
     step = STYLES[style]()
     for _ in range(warmup):
         step()

@@ -237,11 +237,11 @@ class _EagerSweep:
     Examples
     --------
     >>> with eager_sweep:
-    ...     with eager_sweep:
+    ...     with eager_sweep:  # doctest: +ELLIPSIS
     ...         pass
     Traceback (most recent call last):
     ...
-    RuntimeError: backward() was called while a backward() sweep is running in the same thread (from a rule, a hook or a __del__); the running sweep's cotangents are incomplete. Call backward() again after it returns
+    RuntimeError: backward() was called while a backward() sweep is running in the same thread ...
     """
 
     __slots__ = ()
