@@ -197,9 +197,9 @@ cdef inline double _forward2(int op, double x, double y) noexcept nogil:
     elif op == OP_POW:
         return c_pow(x, y)  # IEEE pow: nan for negative ** fractional, inf on overflow
     elif op == OP_MAXIMUM:
-        return y if y > x else x  # exactly Python's max(x, y)
+        return x if x > y or x != x else y  # nan if either is nan, as np.maximum
     elif op == OP_MINIMUM:
-        return y if y < x else x
+        return x if x < y or x != x else y
     return NAN
 
 
@@ -220,12 +220,12 @@ cdef inline void _local2(int op, double x, double y, double out, double* dx, dou
     elif op == OP_POW:
         dx[0] = 0.0 if y == 0.0 else y * c_pow(x, y - 1.0)
         dy[0] = 0.0 if x == 0.0 else out * c_log(x)
-    elif op == OP_MAXIMUM:
-        dx[0] = (1.0 if x > y else 0.0) + 0.5 * (1.0 if x == y else 0.0)
-        dy[0] = (1.0 if y > x else 0.0) + 0.5 * (1.0 if x == y else 0.0)
+    elif op == OP_MAXIMUM:  # to the operand picked: the larger, or the nan one (x if both); ties share
+        dx[0] = (1.0 if x > y or x != x else 0.0) + 0.5 * (1.0 if x == y else 0.0)
+        dy[0] = (1.0 if y > x or (y != y and x == x) else 0.0) + 0.5 * (1.0 if x == y else 0.0)
     elif op == OP_MINIMUM:
-        dx[0] = (1.0 if y > x else 0.0) + 0.5 * (1.0 if x == y else 0.0)
-        dy[0] = (1.0 if x > y else 0.0) + 0.5 * (1.0 if x == y else 0.0)
+        dx[0] = (1.0 if x < y or x != x else 0.0) + 0.5 * (1.0 if x == y else 0.0)
+        dy[0] = (1.0 if y < x or (y != y and x == x) else 0.0) + 0.5 * (1.0 if x == y else 0.0)
     else:
         dx[0] = NAN
         dy[0] = NAN
