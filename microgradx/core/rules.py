@@ -503,19 +503,19 @@ POW = elementwise("pow", _pick(fm.pow, np.power, 2), [_dpow_dbase, _dpow_dexpone
 # max and min send the cotangent to the operand they picked: the larger (smaller) one, or the nan one, as
 # np.maximum and np.minimum pass nan on (x first when both are nan); ties share it equally.
 def _dmax_first(x, y, out):
-    return mask((x > y) | (x != x), out) + 0.5 * mask(x == y, out)
+    return mask(x > y, out) + mask(x != x, out) + 0.5 * mask(x == y, out)
 
 
 def _dmax_second(x, y, out):
-    return mask((y > x) | ((y != y) & (x == x)), out) + 0.5 * mask(x == y, out)
+    return mask(y > x, out) + mask(y != y, out) * mask(x == x, out) + 0.5 * mask(x == y, out)
 
 
 def _dmin_first(x, y, out):
-    return mask((x < y) | (x != x), out) + 0.5 * mask(x == y, out)
+    return mask(x < y, out) + mask(x != x, out) + 0.5 * mask(x == y, out)
 
 
 def _dmin_second(x, y, out):
-    return mask((y < x) | ((y != y) & (x == x)), out) + 0.5 * mask(x == y, out)
+    return mask(y < x, out) + mask(y != y, out) * mask(x == x, out) + 0.5 * mask(x == y, out)
 
 
 MAXIMUM = elementwise("maximum", _pick(fm.maximum, np.maximum, 2), [_dmax_first, _dmax_second],

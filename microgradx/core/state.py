@@ -12,7 +12,10 @@ differentiation it belongs to:
   another always gets a *larger* level: larger means *inner*.
 * a hand-made :class:`~microgradx.Dual` sits on a fractional level just inside
   whatever its primal contains (see :func:`user_dual_level`); those are always
-  active.
+  active.  One made from plain values (a level below 1) *floats*: wherever it
+  is used it counts as just inside the innermost running transform
+  (:func:`effective_level`), so its ε is never confused with a transform's --
+  ``(c * x).tangent`` inside ``mgx.jvp`` is ``c``'s part, not the transform's.
 
 A node's value may itself be a node of an outer (smaller) level.  An operation
 works on the innermost active level first, which is how nested transforms keep
@@ -45,6 +48,7 @@ __all__ = [
     "new_epoch",
     "user_dual_level",
     "active_levels",
+    "effective_level",
 ]
 
 
@@ -158,6 +162,23 @@ def user_dual_level(inner: float) -> float:
     3.5
     """
     return inner + (int(inner) + 1 - inner) / 2
+
+
+def effective_level(level: float) -> float:
+    """The level a node of ``level`` takes part in now: a floating hand-made Dual's (below 1) moves
+    just inside the innermost running transform; every other level is what it says.
+
+    Examples
+    --------
+    >>> effective_level(0.5), effective_level(3)
+    (0.5, 3)
+    >>> with transform_level() as k:
+    ...     effective_level(0.5) == k + 0.5
+    True
+    """
+    if 0 < level < 1 and _state.active:
+        return _state.active[-1] + level
+    return level
 
 
 def new_epoch() -> int:
