@@ -60,6 +60,7 @@ from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memmove
 
 import numbers as _numbers
+import weakref as _weakref
 
 import numpy as _np
 
@@ -324,7 +325,10 @@ cdef double _to_double(object x, str name) except? -1.0:
         return PyFloat_AS_DOUBLE(x)
     if isinstance(x, bool) or not isinstance(x, _Real):
         raise TypeError(f"{name} must be a real number (int or float); got {_kind_name(x)}")
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:
+        raise OverflowError(f"{name} is too large for a float: {x!r:.40}") from None
 
 
 # ---------------------------------------------------------------------------
@@ -386,9 +390,9 @@ cdef class Scalar:
     cdef unsigned char has_cot  # 1 while a sweep has a cotangent for this node
     cdef double cot          # that cotangent
     # second cache line: what the sweep needs when it applies this node's rule
-    cdef public double data
+    cdef double _data        # the value (``data``)
     cdef double s0, s1       # operand values the rule needs (saved at creation)
-    cdef public double grad
+    cdef double _grad        # the gradient (``grad``)
     cdef _Extra extra        # None, or the label and (OP_RULE) the rule-table entry
     cdef object __weakref__
 
@@ -399,16 +403,61 @@ cdef class Scalar:
 
     def __init__(self, data, label=""):
         PyObject_GC_UnTrack(<void*>self)  # see _leaf below: nodes never form cycles
-        self.data = _to_double(data, "Scalar data")
-        self.grad = 0.0
+        self._data = _to_double(data, "Scalar data")
+        self._grad = 0.0
         self.op = OP_LEAF
         _set_label(self, label)
 
+    property data:
+        """The value (a float; assigning anything but a real number is a TypeError).
+
+        >>> s = Scalar(1.0); s.data = 2; s.data
+        2.0
+        """
+        def __get__(self):
+            return self._data
+
+        def __set__(self, value):
+            self._data = _to_double(value, "data")
+
+    property grad:
+        """d(output)/d(this node), accumulated by ``backward()`` (a float).
+
+        >>> s = Scalar(1.0); s.grad = None
+        Traceback (most recent call last):
+        ...
+        TypeError: grad must be a real number (int or float); got NoneType
+        """
+        def __get__(self):
+            return self._grad
+
+        def __set__(self, value):
+            self._grad = _to_double(value, "grad")
+
+    # copy, deepcopy and pickle rebuild a node as a leaf (_restore_leaf), then record it on the same
+    # operands (__setstate__), which count one more consumer; visit marks and cotangents, which
+    # belong to one sweep, are not kept.  _ancestors_first: why the state lists ancestors.
     def __reduce__(self):
-        # copy, deepcopy and pickle rebuild a node through _restore, which records it like any
-        # new node (so it is counted as a consumer of its operands); visit marks and
-        # cotangents, which belong to one sweep, are not kept.
-        return (_restore, (self.data, self.grad, self.label, _prim_reference(self), self._parents, self._saved))
+        if self.op == OP_LEAF:
+            return (_restore_leaf, (self._data, self._grad, self.label))
+        state = (_ancestors_first(self), _prim_reference(self), self._parents, self._saved)
+        return (_restore_leaf, (self._data, self._grad, self.label), state)
+
+    def __setstate__(self, state):
+        _, prim, parents, saved = state
+        if self.op != OP_LEAF or self.consumers:
+            raise ValueError("__setstate__: only a new leaf can be given a recorded state")
+        _record_on(self, prim, parents, saved)
+
+    def __deepcopy__(self, memo):
+        return _deepcopy_graph(self, memo)
+
+    def __copy__(self):
+        # a new node recorded on the same operands (no walk of the graph: see _ancestors_first)
+        node = _restore_leaf(self._data, self._grad, self.label)
+        if self.op != OP_LEAF:
+            _record_on(node, _prim_reference(self), self._parents, self._saved)
+        return node
 
     # -- micrograd's operators --------------------------------------------------
     def __add__(self, other):
@@ -530,25 +579,25 @@ cdef class Scalar:
     def __richcmp__(self, other, int opid):
         cdef double y
         if type(other) is Scalar:
-            y = (<Scalar>other).data
+            y = (<Scalar>other)._data
         elif type(other) is float:
             y = PyFloat_AS_DOUBLE(other)
         elif _is_number(other):
             # compare exactly, as Python does for float vs int
-            return _py_compare(self.data, other, opid)
+            return _py_compare(self._data, other, opid)
         else:
             return NotImplemented
         if opid == 0:
-            return self.data < y
+            return self._data < y
         elif opid == 1:
-            return self.data <= y
+            return self._data <= y
         elif opid == 2:
-            return self.data == y
+            return self._data == y
         elif opid == 3:
-            return self.data != y
+            return self._data != y
         elif opid == 4:
-            return self.data > y
-        return self.data >= y
+            return self._data > y
+        return self._data >= y
 
     def __hash__(self):
         # a node is an identity (micrograd keeps nodes in sets); rotate like object.__hash__
@@ -557,10 +606,10 @@ cdef class Scalar:
         return -2 if h == -1 else h
 
     def __float__(self):
-        return self.data
+        return self._data
 
     def __repr__(self):
-        return f"Scalar(data={self.data!r}, grad={self.grad!r})"
+        return f"Scalar(data={self._data!r}, grad={self._grad!r})"
 
     # -- reverse mode -----------------------------------------------------------
     def backward(self):
@@ -582,14 +631,14 @@ cdef class Scalar:
         >>> x = Scalar(1.0); x.grad = 5.0; x.zero_grad(); x.grad
         0.0
         """
-        self.grad = 0.0
+        self._grad = 0.0
 
     def _accumulate_grad(self, g):
-        self.grad += g
+        self._grad += g
 
     # -- node protocol (what the engines, viz and the narrator read) ---------------
     def _inner(self):
-        return self.data
+        return self._data
 
     def _apply(self, prim, args, params):
         """Run rule-table primitive ``prim`` on Scalars and numbers (see :func:`microgradx.core.dispatch.apply`).
@@ -728,7 +777,7 @@ cdef object _py_compare(double x, object y, int opid):
 cdef inline Scalar _leaf(double value):
     cdef Scalar n = Scalar.__new__(Scalar)
     PyObject_GC_UnTrack(<void*>n)
-    n.data = value
+    n._data = value
     return n
 
 
@@ -747,7 +796,7 @@ cdef inline Scalar _record(double value, int op, Scalar p0, Scalar p1, double s0
     """A new node made by C op ``op`` from operands ``p0``, ``p1`` (``None`` for constants)."""
     cdef Scalar n = Scalar.__new__(Scalar)
     PyObject_GC_UnTrack(<void*>n)
-    n.data = value
+    n._data = value
     n.op = op
     n.p0 = p0
     n.p1 = p1
@@ -790,7 +839,7 @@ cdef object _binary(int op, object a, object b):
     cdef Scalar pa = None
     cdef Scalar pb = None
     if type(a) is Scalar:
-        x = (<Scalar>a).data
+        x = (<Scalar>a)._data
         pa = <Scalar>a
     elif type(a) is float:
         x = PyFloat_AS_DOUBLE(a)
@@ -814,7 +863,7 @@ cdef object _binary(int op, object a, object b):
 
 
 cdef inline Scalar _unary(int op, Scalar a):
-    cdef double x = a.data
+    cdef double x = a._data
     cdef double out = _forward1(op, x)
     if mgx_scalar_eager:
         return _record(out, op, a, None, x, 0.0)
@@ -837,7 +886,7 @@ cdef object _apply(object prim, tuple args):
         if isinstance(a, _np.generic) or type(a) is _np.ndarray and a.ndim == 0 and a.dtype.kind in "biuf":
             a = a.item()  # a numpy number (e.g. where's condition) is a number
         if type(a) is Scalar:
-            values.append((<Scalar>a).data)
+            values.append((<Scalar>a)._data)
             if record:
                 parents.append(a)
                 any_parent = True
@@ -888,18 +937,38 @@ cdef object _prim_reference(Scalar node):
 
 
 def _restore(data, grad, label, prim, parents, saved):
-    """Rebuild a node from the state ``Scalar.__reduce__`` gives (copy, deepcopy, pickle).
+    """Rebuild a node pickled by microgradx 0.1.0 (its ``__reduce__`` named this function).
 
     The node is recorded like any new one, so it counts as a consumer of its
     operands.
 
-    >>> import copy
     >>> x = Scalar(2.0); y = x * x
-    >>> z = copy.copy(y)
+    >>> z = _restore(4.0, 0.0, "", "mul", (x, x), (2.0, 2.0))
     >>> z._parents[0] is x, x._consumers
     (True, 4)
     """
-    cdef Scalar node
+    if prim is None:
+        if parents or saved:
+            raise ValueError("a leaf (prim None) has no parents and no saved values")
+        return _restore_leaf(data, grad, label)
+    node = _restore_leaf(data, grad, label)
+    _record_on(node, prim, parents, saved)
+    return node
+
+
+def _restore_leaf(data, grad, label):
+    """A leaf with this value, gradient and label (copy, deepcopy and pickle start each node with it).
+
+    >>> _restore_leaf(2.0, 0.5, "x")
+    Scalar(data=2.0, grad=0.5)
+    """
+    cdef Scalar node = Scalar(data, label)
+    node._grad = _to_double(grad, "grad")
+    return node
+
+
+cdef int _record_on(Scalar node, object prim, object parents, object saved) except -1:
+    """Turn leaf ``node`` into the node primitive ``prim`` made from ``parents`` (its operands count it)."""
     cdef Py_ssize_t n
     cdef object code
     rules = _rules()
@@ -913,22 +982,82 @@ def _restore(data, grad, label, prim, parents, saved):
         if p is not None and type(p) is not Scalar:
             raise TypeError(f"parents must hold compiled Scalars or None; got {_kind_name(p)}")
     n = len(parents)
-    if prim is None:
-        if n or saved:
-            raise ValueError("a leaf (prim None) has no parents and no saved values")
-        node = Scalar(data, label)
+    if len(saved) != n:
+        raise ValueError(f"saved must hold one value per parent ({n}); got {len(saved)}")
+    code = _code_of_prim.get(prim)
+    if code is not None and n == _arity(<int>code):
+        node.op = <int>code
+        node.p0 = parents[0]
+        node.s0 = _to_double(saved[0], "saved values")
+        if n == 2:
+            node.p1 = parents[1]
+            node.s1 = _to_double(saved[1], "saved values")
     else:
-        if len(saved) != n:
-            raise ValueError(f"saved must hold one value per parent ({n}); got {len(saved)}")
-        code = _code_of_prim.get(prim)
-        if code is not None and n == _arity(<int>code):
-            node = _record(_to_double(data, "data"), <int>code, parents[0], parents[1] if n == 2 else None,
-                           _to_double(saved[0], "saved values"), _to_double(saved[1], "saved values") if n == 2 else 0.0)
-        else:
-            node = _record_rule(_to_double(data, "data"), prim, saved, parents)
-        _set_label(node, label)
-    node.grad = _to_double(grad, "grad")
-    return node
+        node.op = OP_RULE
+        if node.extra is None:
+            node.extra = _Extra()
+        node.extra.prim = prim
+        node.extra.saved = saved
+        node.extra.parents = parents
+    for p in parents:
+        if p is not None:
+            _count_consumer(<Scalar>p)
+    return 0
+
+
+# Pickling a node pickles its parents first, recursively: a chain of 100,000 nodes would nest
+# 100,000 calls deep.  So the first node pickled lists its ancestors, parents first, in its state:
+# pickle (and deepcopy) then handle them one after another, and each finds its own parents done.
+# The ancestors it listed are remembered here so that their own __reduce__ lists nothing (else
+# every node would list all of its ancestors again).
+def _deepcopy_graph(root, memo):
+    """``copy.deepcopy`` of a node: its ancestors copied first, one after another (no recursion).
+
+    Nodes already in ``memo`` (copied earlier in the same deepcopy) are
+    reused, and their ancestors are not visited again.
+
+    >>> import copy
+    >>> x = Scalar(2.0); y = x * x; z = y + x
+    >>> a, c = copy.deepcopy([x, z])
+    >>> [p is a for p in c._parents[0]._parents + c._parents[1:]]
+    [True, True, True]
+    """
+    keep = memo.setdefault(id(memo), [])  # as copy.deepcopy does: the originals outlive the memo
+    stack = [root]
+    while stack:
+        node = stack[len(stack) - 1]  # (the compiled module is built without negative indexing)
+        if id(node) in memo:
+            stack.pop()
+            continue
+        missing = [p for p in node._parents if p is not None and id(p) not in memo]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        new = _restore_leaf(node.data, node.grad, node.label)
+        if node._prim is not None:
+            parents = tuple(None if p is None else memo[id(p)] for p in node._parents)
+            new.__setstate__((None, _prim_reference(node), parents, node._saved))
+        memo[id(node)] = new
+        keep.append(node)
+    return memo[id(root)]
+
+
+_listed = _weakref.WeakValueDictionary()  # id -> node (nodes compare by value)
+
+
+cdef object _ancestors_first(Scalar node):
+    cdef PyObject** order = NULL
+    cdef Py_ssize_t n, k
+    if _listed.pop(id(node), None) is node:
+        return None
+    n = _topological_order(node, &order)
+    try:
+        inner = [<object>order[k] for k in range(n - 1) if (<Scalar>order[k]).op != OP_LEAF]
+    finally:
+        free(order)
+    _listed.update([(id(p), p) for p in inner])
+    return inner or None
 
 
 # ---------------------------------------------------------------------------
@@ -1086,7 +1215,7 @@ cdef int _rule_vjp(Scalar node, double g) except -1:
     """Reverse step of a node made by a primitive without a C copy: call the rule table."""
     parents = node.extra.parents
     needs = tuple([p is not None for p in parents])
-    cts = node.extra.prim.vjp(g, node.data, node.extra.saved, _NO_PARAMS, needs)
+    cts = node.extra.prim.vjp(g, node._data, node.extra.saved, _NO_PARAMS, needs)
     for p, c in zip(parents, cts):
         if p is not None and c is not None:
             _add_cot(<Scalar>p, float(c))
@@ -1104,7 +1233,7 @@ cdef struct Sweep:
 cdef inline void _prefetch_for_sweep(PyObject* node) noexcept:
     """Ask the memory system early for what sweeping ``node`` will read: its second cache
     line (value, saved values, grad) and the first line of its parents (cotangent, counts)."""
-    MGX_PREFETCH(&(<Scalar>node).data)
+    MGX_PREFETCH(&(<Scalar>node)._data)
     MGX_PREFETCH(<void*>(<Scalar>node).p0)
     MGX_PREFETCH(<void*>(<Scalar>node).p1)
 
@@ -1144,15 +1273,15 @@ cdef inline int _sweep_node(Sweep* s, PyObject* node) except -1:
     if (<Scalar>node).has_cot:
         g = (<Scalar>node).cot
         if op < OP_NEG:  # binary
-            _local2(op, (<Scalar>node).s0, (<Scalar>node).s1, (<Scalar>node).data, &d0, &d1)
+            _local2(op, (<Scalar>node).s0, (<Scalar>node).s1, (<Scalar>node)._data, &d0, &d1)
             if p0 != none:
                 _add_cot(<Scalar>p0, g * d0)
             if p1 != none:
                 _add_cot(<Scalar>p1, g * d1)
         elif p0 != none:
-            _add_cot(<Scalar>p0, g * _local1(op, (<Scalar>node).s0, (<Scalar>node).data))
+            _add_cot(<Scalar>p0, g * _local1(op, (<Scalar>node).s0, (<Scalar>node)._data))
         (<Scalar>node).has_cot = 0
-        (<Scalar>node).grad = (<Scalar>node).grad + g
+        (<Scalar>node)._grad = (<Scalar>node)._grad + g
     if p0 != none:
         _arrive(s, p0)
     if p1 != none:
@@ -1173,7 +1302,7 @@ cdef int _sweep_other(Sweep* s, PyObject* node) except -1:
         if (<Scalar>node).op == OP_RULE:
             _rule_vjp(<Scalar>node, g)
         (<Scalar>node).has_cot = 0
-        (<Scalar>node).grad = (<Scalar>node).grad + g
+        (<Scalar>node)._grad = (<Scalar>node)._grad + g
     for i in range(_parent_count(node)):
         p = _parent_of(node, i)
         if p != <PyObject*>None:
@@ -1369,7 +1498,7 @@ cdef int _backward(Scalar root, double seed) except -1:
             node = s.leaves.items[i]
             if (<Scalar>node).has_cot:
                 (<Scalar>node).has_cot = 0
-                (<Scalar>node).grad = (<Scalar>node).grad + (<Scalar>node).cot
+                (<Scalar>node)._grad = (<Scalar>node)._grad + (<Scalar>node).cot
     except BaseException:
         _clear_cotangents(root)  # leave no half-accumulated cotangents behind
         raise

@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
@@ -41,9 +42,14 @@ _NO_PARAMS: dict = {}
 
 
 def _real(x, name: str) -> float:
+    if type(x) is float:
+        return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{name} must be a real number (int or float); got {type(x).__name__}")
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:
+        raise OverflowError(f"{name} is too large for a float: {x!r:.40}") from None
 
 
 class Scalar(Node):
@@ -59,9 +65,16 @@ class Scalar(Node):
     Attributes
     ----------
     data : float
-        The value.
+        The value (assigning anything but a real number is a TypeError).
     grad : float
         d(output)/d(this node), accumulated by ``backward()``; starts at 0.0.
+
+    Notes
+    -----
+    Scalar cannot be subclassed (a TypeError): its compiled twin is a final C
+    type -- its operators test ``type(x) is Scalar`` and call their C
+    functions directly, which is where its speed comes from -- and the two
+    classes behave the same.  Wrap a Scalar, or add functions, instead.
 
     Examples
     --------
@@ -72,16 +85,19 @@ class Scalar(Node):
     0.786448
     """
 
-    __slots__ = ("data", "grad", "_label", "_prim", "_parents", "_saved", "_mark", "_cot",
+    __slots__ = ("_data", "_grad", "_label", "_prim", "_parents", "_saved", "_mark", "_cot",
                  "_consumers", "_pending", "__weakref__")
     _kind = "scalar"
     _level = 0
     _params = _NO_PARAMS
     __array_ufunc__ = None  # numpy must not treat a Scalar as an object array element
 
+    def __init_subclass__(cls, **kwargs):
+        raise TypeError("Scalar cannot be subclassed (its compiled twin is a final C type; see the class notes)")
+
     def __init__(self, data, label: str = ""):
-        self.data = _real(data, "Scalar data")
-        self.grad = 0.0
+        self._data = _real(data, "Scalar data")
+        self._grad = 0.0
         self.label = label
         self._prim = None
         self._parents = ()
@@ -91,18 +107,75 @@ class Scalar(Node):
         self._consumers = 0  # nodes recorded with this one as an operand (one per operand slot)
         self._pending = 0  # during a sweep: consumers that have not yet sent their cotangent
 
+    @property
+    def data(self) -> float:
+        """The value (a float).
+
+        >>> s = Scalar(1.0); s.data = 2; s.data
+        2.0
+        """
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = _real(value, "data")
+
+    @property
+    def grad(self) -> float:
+        """d(output)/d(this node), accumulated by ``backward()`` (a float).
+
+        >>> s = Scalar(1.0); s.grad = None
+        Traceback (most recent call last):
+        ...
+        TypeError: grad must be a real number (int or float); got NoneType
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = _real(value, "grad")
+
+    # copy, deepcopy and pickle rebuild a node as a leaf (_restore_leaf), then record it on the same
+    # operands (__setstate__), which count one more consumer; marks and cotangents belong to one sweep.
     def __reduce__(self):
-        # copy, deepcopy and pickle rebuild a node through _restore, which records it like any new
-        # node (its operands count one more consumer); marks and cotangents belong to one sweep
-        prim = self._prim.name if self._prim is not None else None
-        return (_restore, (self.data, self.grad, self._label, prim, self._parents, self._saved))
+        if self._prim is None:
+            return (_restore_leaf, (self._data, self._grad, self._label))
+        state = (_ancestors_first(self), self._prim.name, self._parents, self._saved)
+        return (_restore_leaf, (self._data, self._grad, self._label), state)
+
+    def __setstate__(self, state) -> None:
+        _, prim, parents, saved = state
+        if self._prim is not None or self._consumers:
+            raise ValueError("__setstate__: only a new leaf can be given a recorded state")
+        if prim not in R.table:
+            raise ValueError(f"no rule-table primitive named {prim!r}")
+        if type(parents) is not tuple or type(saved) is not tuple or len(parents) != len(saved):
+            raise ValueError("__setstate__: parents and saved must be tuples of one length")
+        if any(p is not None and type(p) is not Scalar for p in parents):
+            raise TypeError("__setstate__: parents must be Scalars or None")
+        self._prim = R.table[prim]
+        self._parents = parents
+        self._saved = saved
+        for p in parents:
+            if p is not None:
+                p._consumers += 1
+
+    def __deepcopy__(self, memo):
+        return _deepcopy_graph(self, memo)
+
+    def __copy__(self):
+        # a new node recorded on the same operands (no walk of the graph: see _ancestors_first)
+        s = _restore_leaf(self._data, self._grad, self._label)
+        if self._prim is not None:
+            s.__setstate__((None, self._prim.name, self._parents, self._saved))
+        return s
 
     # -- recording ------------------------------------------------------------------
     @classmethod
     def _new(cls, value: float, prim, parents, saved):
         s = cls.__new__(cls)
-        s.data = value
-        s.grad = 0.0
+        s._data = value
+        s._grad = 0.0
         s._label = ""
         s._prim = prim
         s._parents = parents
@@ -131,7 +204,7 @@ class Scalar(Node):
             if isinstance(a, np.generic) or type(a) is np.ndarray and a.ndim == 0 and a.dtype.kind in "biuf":
                 a = a.item()  # a numpy number (e.g. where's condition) is a number
             if isinstance(a, Scalar):
-                values.append(a.data)
+                values.append(a._data)
                 parents.append(a if record else None)
             elif isinstance(a, (numbers.Real, bool)):
                 values.append(a if isinstance(a, (float, bool)) else float(a))
@@ -157,7 +230,7 @@ class Scalar(Node):
         return self._apply(prim, args, _NO_PARAMS)
 
     def _inner(self):
-        return self.data
+        return self._data
 
     @property
     def label(self) -> str:
@@ -338,7 +411,7 @@ class Scalar(Node):
         engine.backward_by_counts(self, 1.0)
 
     def _accumulate_grad(self, g) -> None:
-        self.grad += g
+        self._grad += g
 
     def zero_grad(self) -> None:
         """Set ``grad`` back to 0.0.
@@ -376,3 +449,63 @@ def _restore(data, grad, label, prim, parents, saved):
     s.grad = float(grad)
     s.label = label
     return s
+
+
+def _restore_leaf(data, grad, label):
+    """A leaf with this value, gradient and label (copy, deepcopy and pickle start each node with it).
+
+    >>> _restore_leaf(2.0, 0.5, "x")
+    Scalar(data=2.0, grad=0.5)
+    """
+    s = Scalar(data, label)
+    s.grad = grad
+    return s
+
+
+# Pickling a node pickles its parents first, recursively: a chain of 100,000 nodes would nest
+# 100,000 calls deep.  So the first node pickled lists its ancestors, parents first, in its state:
+# pickle (and deepcopy) then handle them one after another, and each finds its own parents done.
+# The ancestors it listed are remembered here so that their own __reduce__ lists nothing (else
+# every node would list all of its ancestors again).
+def _deepcopy_graph(root, memo):
+    """``copy.deepcopy`` of a node: its ancestors copied first, one after another (no recursion).
+
+    Nodes already in ``memo`` (copied earlier in the same deepcopy) are
+    reused, and their ancestors are not visited again.
+
+    >>> import copy
+    >>> x = Scalar(2.0); y = x * x; z = y + x
+    >>> a, c = copy.deepcopy([x, z])
+    >>> [p is a for p in c._parents[0]._parents + c._parents[1:]]
+    [True, True, True]
+    """
+    keep = memo.setdefault(id(memo), [])  # as copy.deepcopy does: the originals outlive the memo
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        if id(node) in memo:
+            stack.pop()
+            continue
+        missing = [p for p in node._parents if p is not None and id(p) not in memo]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        new = _restore_leaf(node.data, node.grad, node.label)
+        if node._prim is not None:
+            parents = tuple(None if p is None else memo[id(p)] for p in node._parents)
+            new.__setstate__((None, node._prim.name, parents, node._saved))
+        memo[id(node)] = new
+        keep.append(node)
+    return memo[id(root)]
+
+
+_listed: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> node (nodes compare by value)
+
+
+def _ancestors_first(node) -> list | None:
+    if _listed.pop(id(node), None) is node:
+        return None
+    inner = [n for n in engine.topological_order(node)[:-1] if n._prim is not None]
+    _listed.update((id(n), n) for n in inner)
+    return inner or None
