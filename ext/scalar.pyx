@@ -676,10 +676,15 @@ cdef class Scalar:
             return (self.p0,)
         return (self.p0, self.p1)
 
+    # (the engine reads _prim and _parents; _prev and _op are views for code written against micrograd)
     @property
     def _prev(self):
-        """The parent nodes, in operand order (micrograd's ``_prev``)."""
-        return tuple([p for p in self._parents if p is not None])
+        """micrograd's ``_prev``: the operands, a number as a new leaf holding it (``()`` for a leaf).
+
+        >>> x = Scalar(3.0); [p.data for p in (x * 2 + 1)._prev]
+        [6.0, 1.0]
+        """
+        return _micrograd_prev(self)
 
     @property
     def _prim(self):
@@ -692,12 +697,12 @@ cdef class Scalar:
 
     @property
     def _op(self):
-        """Name of the operation that made this node ('' for a leaf), as micrograd's ``_op``."""
-        if self.op == OP_LEAF:
-            return ""
-        if self.op == OP_RULE:
-            return self.extra.prim.name
-        return _OP_NAMES[self.op]
+        """micrograd's ``_op``: ``'+'``, ``'*'``, ``'ReLU'``, ``'**2'`` ... ('' for a leaf); the rule is ``_prim``.
+
+        >>> x = Scalar(3.0); (x * 2)._op, (x ** 2)._op, x.relu()._op, x.tanh()._op
+        ('*', '**2', 'ReLU', 'tanh')
+        """
+        return _micrograd_op(self)
 
     @property
     def _saved(self):
@@ -934,6 +939,37 @@ cdef object _prim_reference(Scalar node):
     if _rules().table.get(prim.name) is prim:
         return prim.name
     return prim
+
+
+# micrograd's names for the operations it has (micrograd writes a - b as a + (-b) and a / b as a * b**-1;
+# we keep them as one node each, under their own symbols)
+_MICROGRAD_OPS = {"add": "+", "mul": "*", "relu": "ReLU", "sub": "-", "div": "/", "pow": "**"}
+
+
+def _micrograd_op(node):
+    """micrograd's ``_op`` of ``node``: '+', '*', 'ReLU', '**2' (a constant exponent), else the rule's name."""
+    prim = node._prim
+    if prim is None:
+        return ""
+    if prim.name == "pow" and node._parents[1] is None:
+        e = node._saved[1]
+        return f"**{int(e) if float(e).is_integer() else e}"
+    return _MICROGRAD_OPS.get(prim.name, prim.name)
+
+
+def _micrograd_prev(node):
+    """micrograd's ``_prev`` of ``node``: its operands in order, a number as a new leaf holding it (micrograd
+    wraps numbers in a ``Value`` too), except a constant exponent, which is part of ``_op``."""
+    prim = node._prim
+    if prim is None:
+        return ()
+    prev = []
+    for i, (p, v) in enumerate(zip(node._parents, node._saved)):
+        if p is not None:
+            prev.append(p)
+        elif not (prim.name == "pow" and i == 1) and type(v) is not bool:  # (bool: where's condition)
+            prev.append(type(node)(float(v)))
+    return tuple(prev)
 
 
 def _restore(data, grad, label, prim, parents, saved):
@@ -1519,7 +1555,7 @@ def topological_order(root):
     Examples
     --------
     >>> a = Scalar(1.0); b = a * 2.0; c = b + a
-    >>> [n._op for n in topological_order(c)]
+    >>> [n._prim.name if n._prim else "" for n in topological_order(c)]
     ['', 'mul', 'add']
     """
     if type(root) is not Scalar:

@@ -422,18 +422,58 @@ class Scalar(Node):
         self.grad = 0.0
 
     # -- micrograd's introspection ---------------------------------------------------------------
+    # (the engine reads _prim and _parents; these two views are for code written against micrograd)
     @property
     def _prev(self) -> tuple:
-        """The parent nodes, in operand order."""
-        return tuple(p for p in self._parents if p is not None)
+        """micrograd's ``_prev``: the operands, a number as a new leaf holding it (``()`` for a leaf).
+
+        >>> x = Scalar(3.0); [p.data for p in (x * 2 + 1)._prev]
+        [6.0, 1.0]
+        """
+        return _micrograd_prev(self)
 
     @property
     def _op(self) -> str:
-        """Name of the operation that made this node ('' for a leaf), as micrograd's ``_op``."""
-        return self._prim.name if self._prim is not None else ""
+        """micrograd's ``_op``: ``'+'``, ``'*'``, ``'ReLU'``, ``'**2'`` ... ('' for a leaf); the rule is ``_prim``.
+
+        >>> x = Scalar(3.0); (x * 2)._op, (x ** 2)._op, x.relu()._op, x.tanh()._op
+        ('*', '**2', 'ReLU', 'tanh')
+        """
+        return _micrograd_op(self)
 
     def __repr__(self) -> str:
         return f"Scalar(data={self.data!r}, grad={self.grad!r})"
+
+
+# micrograd's names for the operations it has (micrograd writes a - b as a + (-b) and a / b as a * b**-1;
+# we keep them as one node each, under their own symbols)
+_MICROGRAD_OPS = {"add": "+", "mul": "*", "relu": "ReLU", "sub": "-", "div": "/", "pow": "**"}
+
+
+def _micrograd_op(node) -> str:
+    """micrograd's ``_op`` of ``node``: '+', '*', 'ReLU', '**2' (a constant exponent), else the rule's name."""
+    prim = node._prim
+    if prim is None:
+        return ""
+    if prim.name == "pow" and node._parents[1] is None:
+        e = node._saved[1]
+        return f"**{int(e) if float(e).is_integer() else e}"
+    return _MICROGRAD_OPS.get(prim.name, prim.name)
+
+
+def _micrograd_prev(node) -> tuple:
+    """micrograd's ``_prev`` of ``node``: its operands in order, a number as a new leaf holding it (micrograd
+    wraps numbers in a ``Value`` too), except a constant exponent, which is part of ``_op``."""
+    prim = node._prim
+    if prim is None:
+        return ()
+    prev = []
+    for i, (p, v) in enumerate(zip(node._parents, node._saved)):
+        if p is not None:
+            prev.append(p)
+        elif not (prim.name == "pow" and i == 1) and type(v) is not bool:  # (bool: where's condition)
+            prev.append(type(node)(float(v)))
+    return tuple(prev)
 
 
 def _restore(data, grad, label, prim, parents, saved):
