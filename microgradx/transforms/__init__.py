@@ -618,8 +618,8 @@ def _tangent_of(o, level, like=None):
             if _shape(t) != o.shape:  # a rule may hand back a broadcastable tangent
                 t = ops.broadcast_to(t, o.shape)
             return t
-        if like is not None and o.dtype.kind not in "f":
-            return np.zeros(o.shape, dtype=like)
+        if like is not None and np.asarray(raw_value(o)).dtype.kind not in "f":
+            return np.zeros(_shape(o), dtype=like)
         return _zeros_like(o)
 
     return _through_hand_made(o, level, read)
