@@ -259,6 +259,35 @@ cdef inline double _local1(int op, double x, double out) noexcept nogil:
     return NAN
 
 
+def _c_formulas():
+    """The C copy of the rule table, for the test that checks it against the table: ``{name: arity}``.
+
+    >>> _c_formulas()["mul"], _c_formulas()["exp"]
+    (2, 1)
+    """
+    return {_OP_NAMES[op]: _arity(op) for op in range(1, OP_RULE)}
+
+
+def _c_formula(str name, double x, double y=0.0):
+    """The C formula of primitive ``name`` at ``x`` (and ``y``): its value and local derivatives.
+
+    >>> _c_formula("mul", 2.0, 3.0)
+    (6.0, 3.0, 2.0)
+    >>> _c_formula("exp", 0.0)
+    (1.0, 1.0)
+    """
+    cdef int op = _OP_NAMES.index(name) if name in _OP_NAMES[1:] else -1
+    cdef double out, d0, d1
+    if op < 1:
+        raise KeyError(f"no C formula for {name!r}")
+    if _arity(op) == 1:
+        out = _forward1(op, x)
+        return (out, _local1(op, x, out))
+    out = _forward2(op, x, y)
+    _local2(op, x, y, out, &d0, &d1)
+    return (out, d0, d1)
+
+
 # ---------------------------------------------------------------------------
 # Flag and registration
 # ---------------------------------------------------------------------------
@@ -1107,9 +1136,10 @@ cdef object _ancestors_first(Scalar node):
 # Visit marks.  A walk stamps the nodes it reaches with a number no walk used before, so
 # "reached in this walk?" is one comparison and nothing needs cleaning afterwards.  The
 # compiled walks share one counter for the whole process (they all run holding the GIL) that
-# counts down from the largest size_t: microgradx.core.state hands out per-thread numbers counting
-# up from 1 (for the reference engine, which may walk compiled Scalars too), so the two never
-# meet, and threads that share nodes (a model's parameters) never reuse each other's marks.
+# counts down from the largest size_t: microgradx.core.state.new_epoch hands out numbers from its
+# own process-wide counter, counting up from 1 (for the reference engine, which may walk compiled
+# Scalars too), so the two never meet, and threads that share nodes (a model's parameters) never
+# reuse each other's marks.
 cdef size_t _last_epoch = <size_t>-1
 
 
@@ -1571,6 +1601,7 @@ def topological_order(root):
 
 
 # Take part in generic dispatch (mgx.exp(s), Duals over Scalars) and follow no_grad()/transforms,
-# however this module was imported (microgradx._backend does the same when it selects it).
+# however this module was imported (by microgradx.core.backend, or directly by a test): the one
+# place where the compiled Scalar registers.
 _dispatch.register_node_type(Scalar)
 _state._register_compiled_eager_flag(set_eager_enabled)

@@ -16,11 +16,12 @@ compiled               reference                           what
 warning if the extension was not built.  The compiled backend is used only
 when all three modules import.
 
-When it is selected, the compiled Scalar is wired in here: it is registered
-as a node type for :func:`microgradx.core.dispatch.apply` (so ``mgx.exp(s)`` and
-Duals over Scalars work) and its C "is eager recording on?" flag is handed to
-:mod:`microgradx.core.state`, which keeps it in step with ``no_grad()`` and the
-transforms.
+Importing the compiled Scalar wires it in (the module does it itself, once,
+however it is imported): it registers as a node type for
+:func:`microgradx.core.dispatch.apply` (so ``mgx.exp(s)`` and Duals over
+Scalars work) and hands its C "is eager recording on?" flag to
+:mod:`microgradx.core.state`, which keeps it in step with ``no_grad()`` and
+the transforms.
 
 Examples
 --------
@@ -34,10 +35,8 @@ from __future__ import annotations
 import os
 import warnings
 
-from . import dispatch as _dispatch
 from . import engine as _engine_reference
 from . import kernels as _kernels_reference
-from . import state as _state
 
 _requested = os.environ.get("MICROGRADX_BACKEND", "compiled").strip().lower() or "compiled"
 if _requested not in ("compiled", "python"):
@@ -67,7 +66,5 @@ if _requested == "compiled":
         NAME = "compiled"
         engine = _engine_compiled
         kernels = _kernels_compiled
-        compiled_scalar = _scalar_compiled
-        _dispatch.register_node_type(_scalar_compiled.Scalar)
-        _state._register_compiled_eager_flag(_scalar_compiled.set_eager_enabled)
+        compiled_scalar = _scalar_compiled  # (it registered itself on import: see its last lines)
 

@@ -230,7 +230,7 @@ class _Box:
         self.root = root
 
 
-_ORDERED_OPERANDS = {"add", "mul", "maximum", "minimum"}  # operand order does not matter for these
+_COMMUTATIVE = {"add", "mul", "maximum", "minimum"}  # operand order does not matter for these
 
 
 def _build(root, max_nodes: int):
@@ -252,7 +252,7 @@ def _build(root, max_nodes: int):
             op = key + "op"
             boxes.append(_Box(op, "op", [_op_text(node)]))
             saved = getattr(node, "_saved", ())
-            numbered = len(parents) > 1 and node._prim is not None and node._prim.name not in _ORDERED_OPERANDS
+            numbered = len(parents) > 1 and node._prim is not None and node._prim.name not in _COMMUTATIVE
             missing = 0
             for j, p in enumerate(parents):
                 tag = str(j + 1) if numbered else ""
