@@ -1,9 +1,10 @@
-"""backward() when a node's consumers are not all in the output's graph -- both Scalar classes.
+"""The consumer-count sweep when a node's consumers are not all in the output's graph -- both Scalar classes.
 
-Both Scalar sweeps release a node once as many consumers have sent their
-cotangent as were ever recorded with it as an operand (the reference
-``microgradx.core.engine.backward_by_counts`` and its compiled twin
-``microgradx._ext.scalar._backward``).  Consumers that will never send --
+The compiled Scalar's sweep (``microgradx._ext.scalar._backward``) and its
+Python twin ``microgradx.core.engine.backward_by_counts`` release a node once
+as many consumers have sent their cotangent as were ever recorded with it as
+an operand.  Here the reference Scalar's ``backward()`` runs the twin (its own
+``backward()`` is the textbook two-pass sweep).  Consumers that will never send --
 other live expressions, freed nodes, or everything above an intermediate node
 that ``backward()`` starts from -- make it stall and recount what is left.
 These tests build such graphs and check the gradients against closed forms
@@ -30,6 +31,12 @@ except ImportError:  # extension not built: the compiled cases skip
     compiled = None
 
 DEPTH = 100_000
+
+
+@pytest.fixture(autouse=True)
+def _reference_scalar_sweeps_by_counts(monkeypatch):
+    """In this file the reference Scalar's backward() runs the counting sweep, the compiled sweep's twin."""
+    monkeypatch.setattr(RefScalar, "backward", lambda self: engine.backward_by_counts(self, 1.0))
 
 
 def _recounts(S):
@@ -154,7 +161,7 @@ def test_rule_node_with_several_parents_and_a_stall(S):
     x = S(0.5)
     h = x * 3.0
     w = mgx.where(x.data > 0, h, h * h)  # a rule-table node: parents (None, h, h * h)
-    assert w._op == "where" and w._parents[1] is h
+    assert w._prim.name == "where" and w._parents[1] is h
     other = h + 1.0  # keeps h waiting
     out = w * 2.0
     with recounts(S, 1):
@@ -252,7 +259,7 @@ def test_copies_count_as_consumers(S):
     h = x * 3.0
     y = h * h
     y2 = copy.copy(y)  # a new node with the same operands
-    assert y2 is not y and y2._parents[0] is h and y2._op == "mul"
+    assert y2 is not y and y2._parents[0] is h and y2._op == "*"
     del y2
     z = y + h
     with recounts(S, 1):  # h's count includes the copy: it waits, then recounts
@@ -272,7 +279,7 @@ def test_pickle_round_trip(S):
     y = (x * 3.0).tanh() + mgx.where(True, x, 0.0)
     y.backward()  # marks and cotangents are not part of the state
     z = pickle.loads(pickle.dumps(y))
-    assert z.data == y.data and z._op == "add" and z.grad == y.grad
+    assert z.data == y.data and z._op == "+" and z.grad == y.grad
     x2 = z._parents[1]._parents[1]
     assert x2.label == "x" and x2.data == 2.0 and x2.grad == x.grad and x2._consumers == 2
     assert z._parents[0]._prim is y._parents[0]._prim and z._parents[1]._prim is mgx.rules.WHERE

@@ -18,16 +18,21 @@ differentiation it belongs to:
   no history from one step to the next.
 * a hand-made :class:`~microgradx.Dual` sits on a fractional level just inside
   whatever its primal contains (see :func:`user_dual_level`); those are always
-  active.
+  active.  One made from plain values (a level below 1) *floats*: wherever it
+  is used it counts as just inside the innermost running transform
+  (:func:`effective_level`), so its ε is never confused with a transform's --
+  ``(c * x).tangent`` inside ``mgx.jvp`` is ``c``'s part, not the transform's.
 
 A node's value may itself be a node of an outer (smaller) level.  An operation
 works on the innermost active level first, which is how nested transforms keep
 their perturbations apart.
 
-This module holds the package's mutable state.  It is thread-local, with
-two process-wide exceptions, each safe under threads: the epoch counter of
-graph walks (:func:`new_epoch`, an atomic ``itertools.count``) and the lock
-that lets one eager ``backward()`` sweep run at a time (:data:`eager_sweep`).
+The levels are thread-local.  The other mutable state of the package is
+process-wide and safe under threads: the epoch counter below (``next`` on an
+``itertools.count`` is atomic under the GIL), the compiled Scalar's flag setter
+(set once, at import), the lock that lets one eager ``backward()`` sweep run at a
+time (:data:`eager_sweep`), and the rule table with its registration hooks (filled at
+import).
 
 Examples
 --------
@@ -56,6 +61,7 @@ __all__ = [
     "user_dual_level",
     "active_levels",
     "eager_sweep",
+    "effective_level",
 ]
 
 
@@ -179,6 +185,23 @@ def user_dual_level(inner: float) -> float:
     return inner + (int(inner) + 1 - inner) / 2
 
 
+def effective_level(level: float) -> float:
+    """The level a node of ``level`` takes part in now: a floating hand-made Dual's (below 1) moves
+    just inside the innermost running transform; every other level is what it says.
+
+    Examples
+    --------
+    >>> effective_level(0.5), effective_level(3)
+    (0.5, 3)
+    >>> with transform_level() as k:
+    ...     effective_level(0.5) == k + 0.5
+    True
+    """
+    if 0 < level < 1 and _state.active:
+        return _state.active[-1] + level
+    return level
+
+
 def new_epoch() -> int:
     """A fresh visit mark for one graph walk (see :mod:`microgradx.core.engine`).
 
@@ -187,13 +210,13 @@ def new_epoch() -> int:
     >>> new_epoch() < new_epoch()
     True
     """
-    return next(_epochs)
+    return next(epochs)
 
 
 # One counter for the whole process, not one per thread: a node reachable from
 # two threads must never see this thread's mark equal a mark another thread
 # left on it.  ``next`` on an itertools.count is atomic under the GIL.
-_epochs = itertools.count(1)
+epochs = itertools.count(1)
 
 
 # The compiled Scalar keeps its own C copy of "is eager recording on?" so that
