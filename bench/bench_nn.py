@@ -5,7 +5,7 @@ N1  one full-batch training step of micrograd's demo model, ``MLP(2, [16, 16, 1]
     backward and update, for
       * micrograd 0.1.0 (``micrograd.nn.MLP``),
       * ``mgx.nn.MLP`` with ``mgx.Scalar`` (the active backend's Scalar),
-      * ``mgx.nn.MLP`` with the reference ``microgradx.scalar.Scalar`` (when the active
+      * ``mgx.nn.MLP`` with the reference ``microgradx.nodes.scalar.Scalar`` (when the active
         backend is compiled, its backward still runs on the compiled sweep).
     All nets start from the same weights and see the same data.
 N2  one epoch of a 64-64-10 relu MLP on scikit-learn's digits (Adam, batch 64,
@@ -37,7 +37,7 @@ import numpy as np
 
 import microgradx as mgx
 from microgradx import datasets, nn, optim
-from microgradx.scalar import Scalar as ReferenceScalar
+from microgradx.nodes.scalar import Scalar as ReferenceScalar
 
 
 def optional(name):

@@ -55,7 +55,7 @@ import tracemalloc
 import microgradx as mgx
 from microgradx import nn
 from microgradx.datasets import make_moons
-from microgradx.scalar import Scalar as ReferenceScalar
+from microgradx.nodes.scalar import Scalar as ReferenceScalar
 
 try:
     from microgradx._ext.scalar import Scalar as CompiledScalar
@@ -161,7 +161,7 @@ def graph_size(Value) -> int:
     """Nodes in one step's loss graph (for time per node)."""
     if Value is None:
         return 0
-    from microgradx.engine import topological_order
+    from microgradx.core.engine import topological_order
 
     X, y = make_moons(100, noise=0.1, seed=1)
     model = nn.MLP(2, [16, 16, 1], seed=0, scalar_class=ReferenceScalar)

@@ -349,7 +349,7 @@ def bench_t3(args) -> list[str]:
     rng = np.random.default_rng(2)
     y = np.tanh(rng.standard_normal(n))
     g = rng.standard_normal(n)
-    from microgradx import _backend
+    from microgradx.core import backend as _backend
 
     try:
         from microgradx._ext import kernels as compiled

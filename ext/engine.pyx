@@ -1,4 +1,4 @@
-"""Reverse mode, compiled: the twin of :mod:`microgradx.engine`.
+"""Reverse mode, compiled: the twin of :mod:`microgradx.core.engine`.
 
 Same functions, same algorithm, same results as the reference (a test
 compares them on random graphs): ``topological_order(root)`` is an
@@ -28,7 +28,7 @@ from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdlib cimport free, malloc, realloc
 
-from microgradx.state import new_epoch as _new_epoch
+from microgradx.core.state import new_epoch as _new_epoch
 
 __all__ = ["topological_order", "backward_sweep"]
 
@@ -90,7 +90,7 @@ def topological_order(root):
     A depth-first walk with an explicit stack (C frames: the node and the
     index of its next parent to look at); a node is emitted once all its
     parents are.  A per-walk *epoch* number from
-    :func:`microgradx.state.new_epoch` marks visited nodes.
+    :func:`microgradx.core.state.new_epoch` marks visited nodes.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Elementwise kernels, compiled: the fast twin of :mod:`microgradx.kernels`.
+"""Elementwise kernels, compiled: the fast twin of :mod:`microgradx.core.kernels`.
 
 Same functions, same signatures, same results as the numpy reference (tests
 compare them element by element):
@@ -58,7 +58,7 @@ import numpy as np
 
 cnp.import_array()
 
-from microgradx import kernels as _reference
+from microgradx.core import kernels as _reference
 
 __all__ = ["forward", "backward", "accumulate", "FORWARD", "BACKWARD"]
 

@@ -1,6 +1,6 @@
-"""Scalar, compiled: the fast twin of :mod:`microgradx.scalar`.
+"""Scalar, compiled: the fast twin of :mod:`microgradx.nodes.scalar`.
 
-Same public behaviour as the reference ``microgradx.scalar.Scalar`` (tests
+Same public behaviour as the reference ``microgradx.nodes.scalar.Scalar`` (tests
 check the two against each other); what changes is where the work happens:
 
 * **forward**: each operator checks the exact types of its operands first
@@ -28,7 +28,7 @@ values and the sweep calls the primitive's ``vjp`` for that node.
 
 Whether eager operations record a graph is a C thread-local flag kept in
 step with :func:`microgradx.no_grad` and the transforms by
-:func:`set_eager_enabled` (registered with :mod:`microgradx.state`).
+:func:`set_eager_enabled` (registered with :mod:`microgradx.core.state`).
 
 Examples
 --------
@@ -63,13 +63,13 @@ import numbers as _numbers
 
 import numpy as _np
 
-from microgradx import dispatch as _dispatch
-from microgradx import state as _state
+from microgradx.core import dispatch as _dispatch
+from microgradx.core import state as _state
 
 __all__ = ["Scalar", "set_eager_enabled", "eager_enabled"]
 
 # "Is eager recording on?" for *this thread*: new threads start with recording on,
-# as microgradx.state does.  Kept in step by set_eager_enabled().
+# as microgradx.core.state does.  Kept in step by set_eager_enabled().
 cdef extern from *:
     """
     static _Thread_local int mgx_scalar_eager = 1;
@@ -133,7 +133,7 @@ cdef inline int _arity(int op) noexcept nogil:
 
 
 # ---------------------------------------------------------------------------
-# The C copy of the scalar formulas (same values as microgradx.floatmath)
+# The C copy of the scalar formulas (same values as microgradx.core.floatmath)
 # ---------------------------------------------------------------------------
 cdef inline double _sigmoid(double x) noexcept nogil:
     cdef double e
@@ -264,7 +264,7 @@ cdef inline double _local1(int op, double x, double out) noexcept nogil:
 def set_eager_enabled(flag) -> None:
     """Switch eager recording of compiled Scalars on or off for the calling thread.
 
-    :mod:`microgradx.state` calls this whenever ``no_grad()`` or a transform
+    :mod:`microgradx.core.state` calls this whenever ``no_grad()`` or a transform
     starts or ends, so the hot path reads a C flag instead of calling Python.
 
     Examples
@@ -280,7 +280,7 @@ def set_eager_enabled(flag) -> None:
 
 
 def eager_enabled() -> bool:
-    """The C recording flag of the calling thread (mirrors :func:`microgradx.state.eager_enabled`).
+    """The C recording flag of the calling thread (mirrors :func:`microgradx.core.state.eager_enabled`).
 
     Examples
     --------
@@ -592,7 +592,7 @@ cdef class Scalar:
         return self.data
 
     def _apply(self, prim, args, params):
-        """Run rule-table primitive ``prim`` on Scalars and numbers (see :func:`microgradx.dispatch.apply`).
+        """Run rule-table primitive ``prim`` on Scalars and numbers (see :func:`microgradx.core.dispatch.apply`).
 
         >>> from microgradx import rules
         >>> Scalar(0.0)._apply(rules.EXP, (Scalar(0.0),), {}).data
@@ -942,7 +942,7 @@ def _restore(data, grad, label, prim, parents, saved):
 # Visit marks.  A walk stamps the nodes it reaches with a number no walk used before, so
 # "reached in this walk?" is one comparison and nothing needs cleaning afterwards.  The
 # compiled walks share one counter for the whole process (they all run holding the GIL) that
-# counts down from the largest size_t: microgradx.state hands out per-thread numbers counting
+# counts down from the largest size_t: microgradx.core.state hands out per-thread numbers counting
 # up from 1 (for the reference engine, which may walk compiled Scalars too), so the two never
 # meet, and threads that share nodes (a model's parameters) never reuse each other's marks.
 cdef size_t _last_epoch = <size_t>-1
@@ -1015,7 +1015,7 @@ cdef struct Frame:
 cdef Py_ssize_t _topological_order(Scalar root, PyObject*** order_out) except -1:
     """Fill a malloc'ed array with the nodes reachable from root, parents first; return its length.
 
-    The same depth-first walk as microgradx.engine.topological_order, with a
+    The same depth-first walk as microgradx.core.engine.topological_order, with a
     C array as the stack and the top frame updated in place.
     """
     cdef size_t epoch = _new_epoch()
@@ -1383,7 +1383,7 @@ cdef int _backward(Scalar root, double seed) except -1:
 def topological_order(root):
     """Nodes reachable from compiled Scalar ``root``, parents first, in C.
 
-    The same depth-first order as :func:`microgradx.engine.topological_order`
+    The same depth-first order as :func:`microgradx.core.engine.topological_order`
     (for pictures, the narrator and tests; ``backward()`` itself releases
     nodes by consumer counts and needs no list).
 

@@ -19,20 +19,39 @@ Examples
 
 from __future__ import annotations
 
-from . import _backend
-from .dual import Dual
+import sys as _sys
+
+from .core import backend as _backend
+from .core.state import no_grad
+from .nodes import scalar_class as _scalar_class
+from .nodes.dual import Dual
+from .nodes.tensor import Tensor
 from .ops import *  # noqa: F401,F403 - the MLX-named functions
 from .ops import __all__ as _ops_all
-from .state import no_grad
-from .tensor import Tensor
 
-Scalar = _backend.scalar_class()
+Scalar = _scalar_class()
 
-# Layers above the nodes: transforms, trees, checks, then the user-level modules.
-from . import datasets, nn, optim, tree, viz  # noqa: E402
+from . import datasets, nn, optim, tree  # noqa: E402
 from .check import check_grad  # noqa: E402
-from .explain import explain  # noqa: E402
+from .teaching import expression, viz  # noqa: E402,F401 - expression: for the old-name table below
+from .teaching.explain import explain  # noqa: E402
 from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp  # noqa: E402
+
+# Module paths of 0.1.0, before the package was laid out in layers: pickles name them
+# (``microgradx.scalar``, ``microgradx.tensor``, ...), and so may old code.  Each old name
+# is the module's new home (see docs/architecture.rst for the layout).
+_MOVED = {
+    "_backend": "core.backend", "state": "core.state", "floatmath": "core.floatmath", "kernels": "core.kernels",
+    "dispatch": "core.dispatch", "rules": "core.rules", "engine": "core.engine",
+    "scalar": "nodes.scalar", "tensor": "nodes.tensor", "dual": "nodes.dual",
+    "viz": "teaching.viz", "explain": "teaching.explain", "expression": "teaching.expression",
+}
+for _old, _new in _MOVED.items():
+    _module = _sys.modules[f"{__name__}.{_new}"]
+    _sys.modules[f"{__name__}.{_old}"] = _module
+    if _old not in globals():  # ``explain`` stays the function
+        globals()[_old] = _module
+del _old, _new, _module
 
 __version__ = "0.1.0"
 

@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import ops
-from .dispatch import node_types, raw_value
-from .tensor import Tensor
+from .core.dispatch import node_types, raw_value
+from .nodes.tensor import Tensor
 from .transforms import grad, jvp
 
 __all__ = ["check_grad", "GradCheckReport", "GradCheckError", "Check"]

@@ -27,25 +27,10 @@ import numbers
 
 import numpy as np
 
+from .core.arguments import positive_int as _positive_int
+from .core.arguments import random_generator as _generator
+
 __all__ = ["make_moons", "make_spirals", "make_blobs", "load_digits", "train_test_split", "minibatches"]
-
-
-def _generator(seed) -> np.random.Generator:
-    if seed is None or isinstance(seed, np.random.Generator):
-        return np.random.default_rng(seed)
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative int; got {seed}")
-        return np.random.default_rng(int(seed))
-    raise TypeError(f"seed must be None, an int or a numpy.random.Generator; got {type(seed).__name__}")
-
-
-def _positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}")
-    return int(value)
 
 
 def _non_negative(value, name: str) -> float:

@@ -2,7 +2,7 @@
 
 Each function accepts Scalars, Tensors, Duals, numpy arrays, Python numbers
 and (nested) lists, and runs the rule-table primitive through
-:func:`microgradx.dispatch.apply`.  Results are nodes when an operand is a
+:func:`microgradx.core.dispatch.apply`.  Results are nodes when an operand is a
 node of an active level; plain inputs give a constant :class:`Tensor` (as
 ``mx.exp(2.0)`` gives an ``mx.array``), and a Scalar stays a Scalar.
 
@@ -24,9 +24,9 @@ import numbers
 
 import numpy as np
 
-from . import rules as R
-from . import tensor as _t
-from .dispatch import apply, node_types, raw_value
+from .core import rules as R
+from .core.dispatch import apply, node_types, raw_value
+from .nodes import tensor as _t
 
 __all__ = [
     "array", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "linspace",

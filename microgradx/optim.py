@@ -37,9 +37,9 @@ import numbers
 
 import numpy as np
 
-from .dispatch import raw_value
-from .nn import Module, _flatten_named, _is_parameter
-from .tensor import Tensor
+from .core.dispatch import raw_value
+from .nn.module import Module, _flatten_named, _is_parameter
+from .nodes.tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 

@@ -20,7 +20,7 @@ settings.load_profile("ci")
 def S(request):
     """The Scalar class under test: the reference one, then the compiled one (skipped if not built)."""
     if request.param == "reference":
-        from microgradx.scalar import Scalar
+        from microgradx.nodes.scalar import Scalar
 
         return Scalar
     return pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built").Scalar

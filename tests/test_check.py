@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import microgradx as mgx
-from microgradx import rules as R
 from microgradx.check import GradCheckError
+from microgradx.core import rules as R
 
 
 def test_correct_functions_pass_in_both_modes_to_third_order():

@@ -1,4 +1,4 @@
-"""The compiled engine (``microgradx._ext.engine``) against its reference twin (``microgradx.engine``).
+"""The compiled engine (``microgradx._ext.engine``) against its reference twin (``microgradx.core.engine``).
 
 On random Tensor graphs both must give the same topological order (node by
 node) and bit-identical gradients -- they run the same rules in the same
@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import microgradx as mgx
-from microgradx import engine as reference
-from microgradx.rules import Primitive
-from microgradx.scalar import Scalar as RefScalar
-from microgradx.tensor import Tensor
+from microgradx.core import engine as reference
+from microgradx.core.rules import Primitive
+from microgradx.nodes.scalar import Scalar as RefScalar
+from microgradx.nodes.tensor import Tensor
 
 compiled = pytest.importorskip("microgradx._ext.engine", reason="compiled extension not built")
 ENGINES = [reference, compiled]

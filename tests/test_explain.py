@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
+from microgradx.explain import explain
 
 import microgradx as mgx
-from microgradx import engine, rules, viz
-from microgradx.explain import explain
-from microgradx.scalar import Scalar as ReferenceScalar
+from microgradx.core import engine, rules
+from microgradx.nodes.scalar import Scalar as ReferenceScalar
+from microgradx.teaching import viz
 
 SCALAR_CLASSES = [mgx.Scalar] + ([ReferenceScalar] if mgx.Scalar is not ReferenceScalar else [])
 

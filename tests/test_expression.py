@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import microgradx as mgx
-from microgradx import expression as E
+from microgradx.cli import graph as graph_command
+from microgradx.teaching import expression as E
 
 
 @pytest.mark.parametrize("text, values, value", [
@@ -33,7 +34,7 @@ def test_gradients_and_labels():
     y = E.evaluate("x*x + 3*x", {"x": 2.0})
     y.backward()
     x = next(n for n in mgx.viz.topological_order(y) if n.label == "x") if hasattr(mgx, "viz") else None
-    from microgradx.viz import topological_order
+    from microgradx.teaching.viz import topological_order
 
     nodes = {n.label: n for n in topological_order(y)}
     x = nodes["x"]
@@ -46,7 +47,7 @@ def test_gradients_and_labels():
 def test_long_subexpressions_stay_unlabelled():
     text = "tanh(alpha*beta + gamma*delta + epsilon)"
     y = E.evaluate(text, dict(alpha=1, beta=2, gamma=3, delta=4, epsilon=5))
-    from microgradx.viz import topological_order
+    from microgradx.teaching.viz import topological_order
 
     labels = [n.label for n in topological_order(y)]
     assert "alpha*beta" in labels and "" in labels and text not in labels  # 40 > LABEL_LENGTH
@@ -159,24 +160,24 @@ def test_values_list():
 # ---------------------------------------------------------------------------
 def test_command_writes_svg_and_dot(tmp_path, capsys):
     svg = tmp_path / "graph.svg"
-    assert E.main(["tanh(x*w + b)", "--at", "x=2,w=-3,b=6.88", "-o", str(svg), "--engine", "builtin"]) == 0
+    assert graph_command.main(["tanh(x*w + b)", "--at", "x=2,w=-3,b=6.88", "-o", str(svg), "--engine", "builtin"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"wrote {svg}: Graph(6 values, 3 operations")
     texts = " ".join("".join(t.itertext()) for t in ET.parse(svg).getroot().iter() if t.tag.endswith("text"))
     assert "x*w + b" in texts and "grad -1.503" in texts and "tanh" in texts
     dot = tmp_path / "graph.dot"
-    assert E.main(["x*x", "--at", "x=3", "-o", str(dot)]) == 0
+    assert graph_command.main(["x*x", "--at", "x=3", "-o", str(dot)]) == 0
     assert dot.read_text().startswith("digraph") and "rankdir=LR" in dot.read_text()
-    assert E.main(["x*x", "--at", "x=3", "-o", str(dot), "--rankdir", "TB"]) == 0
+    assert graph_command.main(["x*x", "--at", "x=3", "-o", str(dot), "--rankdir", "TB"]) == 0
     assert "rankdir=TB" in dot.read_text()
 
 
 def test_command_explain_and_dot_to_stdout(capsys):
-    assert E.main(["x*x + 3*x", "--at", "x=2", "--explain"]) == 0
+    assert graph_command.main(["x*x + 3*x", "--at", "x=2", "--explain"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Backward sweep of out = add(x*x, 3*x) = 10")
     assert "dout/dx = 7" in out
-    assert E.main(["x*x", "--at", "x=2"]) == 0
+    assert graph_command.main(["x*x", "--at", "x=2"]) == 0
     assert capsys.readouterr().out.startswith("digraph microgradx {")
 
 
@@ -187,7 +188,7 @@ def test_command_explain_and_dot_to_stdout(capsys):
 ])
 def test_command_errors_are_one_line(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert E.main(argv) == 2
+    assert graph_command.main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("microgradx graph: error: ") and message in err
     assert not (tmp_path / "graph.png").exists()
@@ -203,7 +204,7 @@ def test_command_line_refuses_code_and_runs_nothing(tmp_path):
     for entry, text in [(["-m", "microgradx", "graph"], f"__import__('os').system('touch {marker}')"),
                         (["-m", "microgradx", "graph"], f"exec(\"open('{marker}','w')\")"),
                         (["-m", "microgradx", "graph"], f"(lambda: __import__('os').system('touch {marker}'))()"),
-                        (["-m", "microgradx.expression"], f"open('{marker}', 'w')")]:
+                        (["-m", "microgradx.cli.graph"], f"open('{marker}', 'w')")]:
         done = _run(*entry, text, "--at", "x=1", cwd=tmp_path)
         assert done.returncode == 2, done.stderr
         assert done.stdout == ""

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from microgradx import kernels as reference
-from microgradx import rules as R
+from microgradx.core import kernels as reference
+from microgradx.core import rules as R
 
 try:
     from microgradx._ext import kernels as compiled

@@ -7,7 +7,7 @@ import pytest
 
 import microgradx as mgx
 from microgradx import datasets, nn, optim
-from microgradx.scalar import Scalar as ReferenceScalar
+from microgradx.nodes.scalar import Scalar as ReferenceScalar
 
 
 def _grad_by_central_differences(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:

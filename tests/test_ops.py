@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import microgradx as mgx
-from microgradx.dispatch import raw_value
-from microgradx.dual import Dual
-from microgradx.engine import backward_sweep
-from microgradx.state import transform_level
-from microgradx.tensor import Tensor
+from microgradx.core.dispatch import raw_value
+from microgradx.core.engine import backward_sweep
+from microgradx.core.state import transform_level
+from microgradx.nodes.dual import Dual
+from microgradx.nodes.tensor import Tensor
 
 
 # ---------------------------------------------------------------------------

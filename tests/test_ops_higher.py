@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import microgradx as mgx
-from microgradx.dual import Dual
-from microgradx.engine import backward_sweep
-from microgradx.state import transform_level
-from microgradx.tensor import Tensor
+from microgradx.core.engine import backward_sweep
+from microgradx.core.state import transform_level
+from microgradx.nodes.dual import Dual
+from microgradx.nodes.tensor import Tensor
 
 
 def _grad(f):

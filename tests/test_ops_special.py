@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import microgradx as mgx
-from microgradx.dual import Dual
-from microgradx.state import transform_level
+from microgradx.core.state import transform_level
+from microgradx.nodes.dual import Dual
 
 
 def grad_of(fn, *values):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import microgradx as mgx
 from microgradx import nn, optim
-from microgradx.scalar import Scalar as ReferenceScalar
+from microgradx.nodes.scalar import Scalar as ReferenceScalar
 
 
 def _sgd_by_hand(p, grads, lr, momentum=0.0, weight_decay=0.0):

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from microgradx import floatmath as fm
-from microgradx import rules as R
+from microgradx.core import floatmath as fm
+from microgradx.core import rules as R
 
 ELEMENTWISE = sorted(name for name, p in R.table.items() if p.is_elementwise)
 CONSTANT = sorted(name for name, p in R.table.items() if p.vjp is None)

@@ -1,6 +1,6 @@
 """Scalar: every op's value and derivative, micrograd behaviour, bad input -- for both Scalar classes.
 
-Each test runs on the reference ``microgradx.scalar.Scalar`` and on the compiled
+Each test runs on the reference ``microgradx.nodes.scalar.Scalar`` and on the compiled
 ``microgradx._ext.scalar.Scalar`` (skipped with a reason when the extension is
 not built).  Values are checked against :mod:`math`, derivatives against the
 closed form and against central differences.
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import microgradx as mgx
-from microgradx import rules, state
-from microgradx.scalar import Scalar as RefScalar
+from microgradx.core import rules, state
+from microgradx.nodes.scalar import Scalar as RefScalar
 
 
 def central_difference(f, x, h=1e-6):
@@ -367,7 +367,7 @@ def test_active_backend_class():
 
 def test_compiled_topological_order_matches_the_reference_engine():
     ext = pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built")
-    from microgradx import engine
+    from microgradx.core import engine
 
     a, b = ext.Scalar(1.0), ext.Scalar(2.0)
     c = a * b

@@ -25,7 +25,7 @@ sys.meta_path.insert(0, BlockExtension())
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import microgradx as mgx
-    import microgradx.scalar, microgradx.engine  # more imports: still one warning
+    import microgradx.nodes.scalar, microgradx.core.engine  # more imports: still one warning
     x = mgx.Scalar(2.0)
     y = x * x + mgx.exp(x)
     y.backward()
@@ -33,7 +33,7 @@ with warnings.catch_warnings(record=True) as caught:
     (t * t).sum().backward()
 print(json.dumps({
     "backend": mgx.backend(),
-    "reference_scalar": mgx.Scalar is microgradx.scalar.Scalar,
+    "reference_scalar": mgx.Scalar is microgradx.nodes.scalar.Scalar,
     "grad": x.grad,
     "tensor_grad": t.grad.tolist(),
     "warnings": [(w.category.__name__, str(w.message)) for w in caught],
@@ -82,7 +82,7 @@ def test_compiled_backend_wires_the_compiled_scalar():
     pytest.importorskip("microgradx._ext.kernels", reason="compiled kernels not built")
     code = (
         "import json, microgradx as mgx\n"
-        "from microgradx import _backend, dispatch\n"
+        "from microgradx.core import backend as _backend, dispatch\n"
         "from microgradx._ext import scalar\n"
         "print(json.dumps([mgx.backend(), mgx.Scalar is scalar.Scalar, scalar.Scalar in dispatch.node_types(),"
         " _backend.engine.__name__]))\n"

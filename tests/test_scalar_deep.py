@@ -10,8 +10,8 @@ import weakref
 
 import pytest
 
-from microgradx import engine
-from microgradx.scalar import Scalar as RefScalar
+from microgradx.core import engine
+from microgradx.nodes.scalar import Scalar as RefScalar
 
 DEPTH = 100_000
 

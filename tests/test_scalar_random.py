@@ -15,7 +15,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import microgradx as mgx
-from microgradx.scalar import Scalar as RefScalar
+from microgradx.nodes.scalar import Scalar as RefScalar
 
 CScalar = pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built").Scalar
 

@@ -2,7 +2,7 @@
 
 Both Scalar sweeps release a node once as many consumers have sent their
 cotangent as were ever recorded with it as an operand (the reference
-``microgradx.engine.backward_by_counts`` and its compiled twin
+``microgradx.core.engine.backward_by_counts`` and its compiled twin
 ``microgradx._ext.scalar._backward``).  Consumers that will never send --
 other live expressions, freed nodes, or everything above an intermediate node
 that ``backward()`` starts from -- make it stall and recount what is left.
@@ -20,9 +20,9 @@ import threading
 import pytest
 
 import microgradx as mgx
-from microgradx import engine, state
-from microgradx.rules import Primitive
-from microgradx.scalar import Scalar as RefScalar
+from microgradx.core import engine, state
+from microgradx.core.rules import Primitive
+from microgradx.nodes.scalar import Scalar as RefScalar
 
 try:
     from microgradx._ext import scalar as compiled
@@ -283,7 +283,7 @@ def test_pickle_round_trip(S):
 
 
 def test_restore_refuses_bad_states():
-    from microgradx import scalar as reference
+    from microgradx.nodes import scalar as reference
     with pytest.raises(ValueError, match="no rule-table primitive named 'nope'"):
         reference._restore(1.0, 0.0, "", "nope", (), ())
     pytest.importorskip("microgradx._ext.scalar", reason="compiled extension not built")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import microgradx as mgx
-from microgradx.tensor import Tensor
+from microgradx.nodes.tensor import Tensor
 
 
 # ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import microgradx as mgx
-from microgradx import state
+from microgradx.core import state
 
 
 # --- gradients come back in the kind of their leaf ------------------------------------------------------

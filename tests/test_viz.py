@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import microgradx as mgx
-from microgradx import engine, viz
-from microgradx.scalar import Scalar as ReferenceScalar
+from microgradx.core import engine
+from microgradx.nodes.scalar import Scalar as ReferenceScalar
+from microgradx.teaching import viz
 
 
 def _neuron(cls=mgx.Scalar):

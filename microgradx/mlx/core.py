@@ -38,10 +38,10 @@ import numpy as np
 
 import microgradx as _mgx
 from microgradx import ops as _ops
-from microgradx.dispatch import node_types as _node_types
-from microgradx.dispatch import raw_value as _raw_value
-from microgradx.dual import Dual as _Dual
-from microgradx.tensor import Tensor as _Tensor
+from microgradx.core.dispatch import node_types as _node_types
+from microgradx.core.dispatch import raw_value as _raw_value
+from microgradx.nodes.dual import Dual as _Dual
+from microgradx.nodes.tensor import Tensor as _Tensor
 
 # ---------------------------------------------------------------------------
 # dtypes: numpy dtypes under MLX's names

@@ -30,8 +30,8 @@ import numpy as np
 
 import microgradx as _mgx
 from microgradx import ops as _ops
-from microgradx.dispatch import node_types as _node_types
-from microgradx.dispatch import raw_value as _raw_value
+from microgradx.core.dispatch import node_types as _node_types
+from microgradx.core.dispatch import raw_value as _raw_value
 
 __all__ = ["seed", "key", "split", "normal", "uniform", "randint", "bernoulli", "categorical",
            "permutation", "truncated_normal", "gumbel", "laplace", "multivariate_normal"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...dispatch import raw_value
-from ...dual import Dual
-from ...tensor import Tensor
+from ...core.dispatch import raw_value
+from ...nodes.dual import Dual
+from ...nodes.tensor import Tensor
 from .. import random as _random
 
 __all__ = ["is_array", "new", "value", "rng", "seed"]

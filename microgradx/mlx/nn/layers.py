@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from ... import ops
-from ... import rules as R
+from ...core import rules as R
 from ._array import new, rng, value
 from .module import Module
 

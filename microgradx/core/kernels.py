@@ -1,6 +1,6 @@
 """Elementwise kernels, numpy reference: the twin of the compiled ``microgradx._ext.kernels``.
 
-The rule table (:mod:`microgradx.rules`) states every derivative once.  For
+The rule table (:mod:`microgradx.core.rules`) states every derivative once.  For
 the activations that a network spends its time in, the backward formula is
 also available as a *fused kernel*: one pass over memory instead of the
 three or four temporaries numpy needs for ``g * (1 - y * y)``.  This module

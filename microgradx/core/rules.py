@@ -20,7 +20,7 @@ derivatives and differ only in the order the chain rule is applied.
 params)`` directly.
 
 All formulas are written with generic operations (Python operators and the
-helpers below, which go through :func:`microgradx.dispatch.apply`), so they
+helpers below, which go through :func:`microgradx.core.dispatch.apply`), so they
 work on floats, ndarrays and nodes alike.  When the values are nodes of an
 outer level the rule itself is recorded there: that is why ``grad(grad(f))``
 needs no extra code.
@@ -41,7 +41,7 @@ import sys
 
 import numpy as np
 
-from . import _backend
+from . import backend as _backend
 from . import floatmath as fm
 from .dispatch import apply
 
@@ -343,7 +343,7 @@ _NUMBERS = (float, int)
 
 
 def _pick(float_fn, array_fn, nargs=1):
-    """Forward that uses plain-float math (:mod:`~microgradx.floatmath`) for Python numbers, numpy otherwise."""
+    """Forward that uses plain-float math (:mod:`~microgradx.core.floatmath`) for Python numbers, numpy otherwise."""
     if nargs == 1:
         def forward(x):
             return float_fn(x) if type(x) in _NUMBERS else array_fn(x)

@@ -4,7 +4,7 @@
 through (``x * y``, ``mgx.exp(x)``, and the derivative rules themselves):
 
 1. Among the arguments, find the node of the **innermost active level**
-   (see :mod:`microgradx.state`).  Nodes of levels that are not active are
+   (see :mod:`microgradx.core.state`).  Nodes of levels that are not active are
    constants: they are replaced by their values.
 2. No active node: compute ``prim.forward`` on the plain values and return a
    plain value (float or ndarray).
@@ -19,7 +19,7 @@ through (``x * y``, ``mgx.exp(x)``, and the derivative rules themselves):
 Examples
 --------
 >>> import numpy as np
->>> from microgradx import rules
+>>> from microgradx.core import rules
 >>> apply(rules.MUL, np.array([1.0, 2.0]), 3.0)
 array([3., 6.])
 """
@@ -100,7 +100,7 @@ def apply(prim, *args, **params):
 
     Parameters
     ----------
-    prim : microgradx.rules.Primitive
+    prim : microgradx.core.rules.Primitive
         The rule-table entry.
     *args
         Operands: plain values (floats, ndarrays) or nodes.
@@ -115,7 +115,7 @@ def apply(prim, *args, **params):
     Examples
     --------
     >>> import microgradx as mgx
-    >>> from microgradx import rules
+    >>> from microgradx.core import rules
     >>> y = apply(rules.EXP, mgx.Dual(0.0, 1.0))
     >>> y.primal, y.tangent
     (1.0, 1.0)

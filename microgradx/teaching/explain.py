@@ -14,7 +14,7 @@ instead of only storing gradients it writes down what happens at every step:
    multivariate chain rule at work;
 3. the gradients of the leaves: the numbers ``.backward()`` stores in ``.grad``.
 
-Every number comes from the rule table (:mod:`microgradx.rules`): the local
+Every number comes from the rule table (:mod:`microgradx.core.rules`): the local
 derivative from ``Primitive.partials``, the contribution from
 ``Primitive.vjp``, the formula text from ``Primitive.formulas``.  Nothing is
 differentiated a second way, and the graph is only read (no ``.grad`` is

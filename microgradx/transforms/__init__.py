@@ -7,13 +7,13 @@ messages, which arguments are flattened strictly, how gradient trees and
 ``value_and_grad``'s value are rebuilt.  ``shared/MLX_RULES.md`` is the
 specification; ``docs/mlx.rst`` lists where microgradx deliberately differs.
 
-How a transform computes, in terms of levels (see :mod:`microgradx.state`):
+How a transform computes, in terms of levels (see :mod:`microgradx.core.state`):
 
 **reverse mode** (``grad``, ``value_and_grad``, ``vjp``, ``jacrev``)
     open a new level ``k``; replace each differentiated input by a fresh
     leaf ``Tensor`` of level ``k`` (a *tracer*) whose value is the input;
     run ``fun``, which records a graph on level ``k``; sweep backward from
-    the output (:mod:`microgradx.engine`); each tracer's cotangent is the
+    the output (:mod:`microgradx.core.engine`); each tracer's cotangent is the
     gradient with respect to that input.
 
 **forward mode** (``jvp``, ``jacfwd``)
@@ -53,12 +53,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from . import _backend, ops, state
-from . import rules as R
-from .dispatch import node_types, raw_value
-from .dual import Dual
-from .tensor import Tensor
-from .tree import is_node, rebuild
+from .. import ops
+from ..core import backend as _backend
+from ..core import rules as R
+from ..core import state
+from ..core.dispatch import node_types, raw_value
+from ..nodes.dual import Dual
+from ..nodes.tensor import Tensor
+from ..tree import is_node, rebuild
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian"]
 

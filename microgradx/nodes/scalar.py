@@ -10,13 +10,13 @@ the rule table's forward formula and returns a new Scalar that remembers the
 rule, its parents (a tuple, so the order never changes) and the values the
 rule needs; each parent counts it as one more consumer.  ``backward()``
 releases the nodes one by one, a node once all its consumers have sent their
-share (:func:`microgradx.engine.backward_by_counts`), and each rule turns the
+share (:func:`microgradx.core.engine.backward_by_counts`), and each rule turns the
 output's gradient into its inputs' gradients.  Gradients *accumulate* with
 ``+=``.
 
 Examples
 --------
->>> from microgradx.scalar import Scalar
+>>> from microgradx.nodes.scalar import Scalar
 >>> a = Scalar(2.0); b = Scalar(-3.0)
 >>> c = a * b + a ** 2
 >>> c.backward()
@@ -30,10 +30,10 @@ import numbers
 
 import numpy as np
 
-from . import engine
-from . import rules as R
-from .dispatch import Node, node_types
-from .state import eager_enabled
+from ..core import engine
+from ..core import rules as R
+from ..core.dispatch import Node, node_types
+from ..core.state import eager_enabled
 
 __all__ = ["Scalar"]
 
@@ -117,7 +117,7 @@ class Scalar(Node):
         return s
 
     def _apply(self, prim, args, params):
-        """Run ``prim`` on Scalars and numbers (the scalar engine's part of :func:`~microgradx.dispatch.apply`).
+        """Run ``prim`` on Scalars and numbers (the scalar engine's part of :func:`~microgradx.core.dispatch.apply`).
 
         >>> Scalar(0.0)._apply(R.EXP, (Scalar(0.0),), {}).data
         1.0

@@ -1,6 +1,6 @@
 """Expressions typed by people: parse ``"tanh(x*w + b)"`` safely into a Scalar graph.
 
-This is what ``python -m microgradx graph EXPR --at x=2,w=-3`` runs.  The text
+This is what ``python -m microgradx graph EXPR --at x=2,w=-3`` (:mod:`microgradx.cli.graph`) runs.  The text
 is parsed with Python's :mod:`ast` and then checked against a whitelist:
 
 * numbers (int or float literals) and variable names given values with ``--at``;
@@ -23,18 +23,19 @@ Examples
 >>> evaluate("__import__('os').system('id')", {})
 Traceback (most recent call last):
 ...
-microgradx.expression.ExpressionError: not allowed in an expression: attribute access (.system)
+microgradx.teaching.expression.ExpressionError: not allowed in an expression: attribute access (.system)
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import math
-import sys
+
+from ..core import rules
+from ..nodes import scalar_class
 
 __all__ = [
-    "ExpressionError", "parse", "evaluate", "parse_values", "text_of", "add_graph_arguments", "run_graph", "main",
+    "ExpressionError", "parse", "evaluate", "parse_values", "text_of",
     "FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT",
 ]
 
@@ -106,11 +107,11 @@ def parse(text: str) -> ast.expr:
     >>> parse("x.real")
     Traceback (most recent call last):
     ...
-    microgradx.expression.ExpressionError: not allowed in an expression: attribute access (.real)
+    microgradx.teaching.expression.ExpressionError: not allowed in an expression: attribute access (.real)
     >>> parse("x ** 10**10")
     Traceback (most recent call last):
     ...
-    microgradx.expression.ExpressionError: exponent 10 ** 10 is too large (at most 100 in absolute value)
+    microgradx.teaching.expression.ExpressionError: exponent 10 ** 10 is too large (at most 100 in absolute value)
     """
     if not isinstance(text, str):
         raise TypeError(f"expression must be a str; got {type(text).__name__}")
@@ -240,7 +241,7 @@ def parse_values(text: str) -> dict[str, float]:
     >>> parse_values("x=1+1")
     Traceback (most recent call last):
     ...
-    microgradx.expression.ExpressionError: --at: x must be a number; got '1+1'
+    microgradx.teaching.expression.ExpressionError: --at: x must be a number; got '1+1'
     """
     values: dict[str, float] = {}
     if not isinstance(text, str):
@@ -294,10 +295,9 @@ def evaluate(text: str, values: dict, *, label: bool = True):
     >>> evaluate("x + y", {"x": 1.0})
     Traceback (most recent call last):
     ...
-    microgradx.expression.ExpressionError: no value for y (give it with --at, e.g. --at y=1)
+    microgradx.teaching.expression.ExpressionError: no value for y (give it with --at, e.g. --at y=1)
     """
-    from . import Scalar
-
+    Scalar = scalar_class()
     tree = parse(text)
     source = text.strip()
     if not isinstance(values, dict):
@@ -357,107 +357,4 @@ def evaluate(text: str, values: dict, *, label: bool = True):
 
 def _float_function(name: str, *xs: float) -> float:
     """A constant subexpression (no variables): computed with the rule table's forward, IEEE style."""
-    from . import rules
-
     return float(rules.table[name].forward(*xs))
-
-
-# ---------------------------------------------------------------------------
-# The `graph` sub-command
-# ---------------------------------------------------------------------------
-_DESCRIPTION = """\
-Draw the graph of an arithmetic expression of Scalars, with values and gradients,
-and optionally narrate its backward sweep step by step.
-
-The expression may use numbers, variables (give their values with --at), + - * / **,
-unary -, and the functions: """ + ", ".join(FUNCTIONS) + """.
-It is parsed and checked, never evaluated as Python: anything else is refused.
-
-examples:
-  python -m microgradx graph "tanh(x*w + b)" --at x=2,w=-3,b=6.88 -o graph.svg
-  python -m microgradx graph "x*x + 3*x" --at x=2 --explain
-"""
-
-
-def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``graph`` sub-command's arguments (and its description) to ``parser``.
-
-    :mod:`microgradx.cli` registers it with this function and :func:`run_graph`.
-
-    Examples
-    --------
-    >>> p = argparse.ArgumentParser(prog="microgradx graph")
-    >>> add_graph_arguments(p)
-    >>> p.parse_args(["x*x", "--at", "x=3"]).at
-    'x=3'
-    """
-    parser.description = _DESCRIPTION
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("expression", help='e.g. "tanh(x*w + b)"')
-    parser.add_argument("--at", default="", metavar="NAME=VALUE,...",
-                        help="values of the variables, e.g. x=2,w=-3,b=6.88")
-    parser.add_argument("-o", "--output", metavar="FILE",
-                        help="write the picture: FILE.svg (picture) or FILE.dot / FILE.gv (Graphviz text)")
-    parser.add_argument("--explain", action="store_true", help="print the backward sweep step by step")
-    parser.add_argument("--engine", choices=("auto", "dot", "builtin"), default="auto",
-                        help="who draws the SVG: Graphviz's dot, the built-in layout, or auto (dot if installed)")
-    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR",
-                        help="draw left to right (LR, default) or top to bottom (TB)")
-
-
-def run_graph(args: argparse.Namespace) -> int:
-    """Run the ``graph`` sub-command; return the exit status (0 ok, 2 refused/invalid input).
-
-    Without ``-o`` and ``--explain`` the DOT text goes to standard output.
-
-    Examples
-    --------
-    >>> ns = argparse.Namespace(expression="x*x", at="x=3", output=None, explain=False, engine="builtin")
-    >>> run_graph(ns)  # doctest: +ELLIPSIS
-    digraph microgradx {
-    ...
-    0
-    """
-    from . import viz
-    from .explain import explain
-
-    try:
-        root = evaluate(args.expression, parse_values(args.at))
-    except (ExpressionError, TypeError) as exc:
-        print(f"microgradx graph: error: {exc}", file=sys.stderr)
-        return 2
-    narration = explain(root) if args.explain else None
-    root.backward()
-    if args.output:
-        try:
-            graph = viz.draw(root, engine=args.engine, rankdir=getattr(args, "rankdir", "LR"))
-            graph.save(args.output)
-        except (ValueError, RuntimeError, OSError) as exc:
-            print(f"microgradx graph: error: {exc}", file=sys.stderr)
-            return 2
-        print(f"wrote {args.output}: {graph!r}")
-    if narration is not None:
-        print(narration)
-    if not args.output and narration is None:
-        sys.stdout.write(viz.to_dot(root, rankdir=getattr(args, "rankdir", "LR")))
-    return 0
-
-
-def main(argv=None) -> int:
-    """Run the ``graph`` command on ``argv`` (the words after ``graph``); return the exit status.
-
-    ``python -m microgradx graph ...`` is the usual way in; this is the same
-    command without the rest of the program.
-
-    Examples
-    --------
-    >>> main(["x.__class__", "--at", "x=1"])
-    2
-    """
-    parser = argparse.ArgumentParser(prog="microgradx graph")
-    add_graph_arguments(parser)
-    return run_graph(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -252,7 +252,7 @@ def _demo_run(args: argparse.Namespace) -> int:
 register("demo", "train micrograd's moons MLP and print its progress and final accuracy", _demo_arguments, _demo_run)
 
 # [docs] further sub-commands are registered below this line
-from .expression import add_graph_arguments, run_graph  # noqa: E402 - the graph command lives in expression.py
+from .graph import add_graph_arguments, run_graph  # noqa: E402 - the graph command lives in cli/graph.py
 
 register("graph", "draw the graph of an expression and narrate its backward sweep", add_graph_arguments, run_graph)
 

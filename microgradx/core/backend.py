@@ -3,13 +3,13 @@
 Each compiled module in ``ext/`` (built as ``microgradx._ext.<name>``) has a
 pure-Python twin with the same functions:
 
-=====================  ===============================  ===========================
-compiled               reference                        what
-=====================  ===============================  ===========================
-``_ext.scalar``        :mod:`microgradx.scalar`         the Scalar node and its sweep
-``_ext.engine``        :mod:`microgradx.engine`         topological order + backward sweep
-``_ext.kernels``       :mod:`microgradx.kernels`        fused elementwise kernels
-=====================  ===============================  ===========================
+=====================  ==================================  ==================================
+compiled               reference                           what
+=====================  ==================================  ==================================
+``_ext.scalar``        :mod:`microgradx.nodes.scalar`      the Scalar node and its sweep
+``_ext.engine``        :mod:`microgradx.core.engine`       topological order + backward sweep
+``_ext.kernels``       :mod:`microgradx.core.kernels`      fused elementwise kernels
+=====================  ==================================  ==================================
 
 ``MICROGRADX_BACKEND=python`` selects the references; the default,
 ``compiled``, uses the extension and falls back to the references with one
@@ -17,18 +17,16 @@ warning if the extension was not built.  The compiled backend is used only
 when all three modules import.
 
 When it is selected, the compiled Scalar is wired in here: it is registered
-as a node type for :func:`microgradx.dispatch.apply` (so ``mgx.exp(s)`` and
+as a node type for :func:`microgradx.core.dispatch.apply` (so ``mgx.exp(s)`` and
 Duals over Scalars work) and its C "is eager recording on?" flag is handed to
-:mod:`microgradx.state`, which keeps it in step with ``no_grad()`` and the
+:mod:`microgradx.core.state`, which keeps it in step with ``no_grad()`` and the
 transforms.
 
 Examples
 --------
->>> from microgradx import _backend
->>> _backend.NAME in ("compiled", "python")
+>>> from microgradx.core import backend
+>>> backend.NAME in ("compiled", "python")
 True
->>> _backend.scalar_class().__name__
-'Scalar'
 """
 
 from __future__ import annotations
@@ -50,13 +48,13 @@ if _requested not in ("compiled", "python"):
 NAME = "python"
 engine = _engine_reference
 kernels = _kernels_reference
-_compiled_scalar = None
+compiled_scalar = None  # the compiled Scalar's module, when it is in use
 
 if _requested == "compiled":
     try:
-        from ._ext import engine as _engine_compiled
-        from ._ext import kernels as _kernels_compiled
-        from ._ext import scalar as _scalar_compiled
+        from .._ext import engine as _engine_compiled
+        from .._ext import kernels as _kernels_compiled
+        from .._ext import scalar as _scalar_compiled
     except ImportError as exc:  # extension not built: say so once, run on the references
         warnings.warn(
             f"microgradx: compiled extension not available ({exc}); using the pure-Python reference "
@@ -69,21 +67,7 @@ if _requested == "compiled":
         NAME = "compiled"
         engine = _engine_compiled
         kernels = _kernels_compiled
-        _compiled_scalar = _scalar_compiled
+        compiled_scalar = _scalar_compiled
         _dispatch.register_node_type(_scalar_compiled.Scalar)
         _state._register_compiled_eager_flag(_scalar_compiled.set_eager_enabled)
 
-
-def scalar_class() -> type:
-    """The Scalar class of the active backend (compiled, or :class:`microgradx.scalar.Scalar`).
-
-    Examples
-    --------
-    >>> scalar_class()(2.0).data
-    2.0
-    """
-    if _compiled_scalar is not None:
-        return _compiled_scalar.Scalar
-    from .scalar import Scalar
-
-    return Scalar

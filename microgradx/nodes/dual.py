@@ -11,11 +11,11 @@ of them and the rule does calculus for you::
 stops after the first-order term, so putting ``x + 1·ε`` into a function
 gives its value *and* its derivative.  The ε part (the *tangent*) is computed
 right away, operation by operation, from the same local derivatives that
-reverse mode uses (the rule table, :mod:`microgradx.rules`): forward mode
+reverse mode uses (the rule table, :mod:`microgradx.core.rules`): forward mode
 multiplies them by the incoming tangent, reverse mode by the outgoing
 cotangent.  There is no second copy of the formulas here.
 
-Each Dual belongs to a level (see :mod:`microgradx.state`).  ``mgx.jvp`` gives
+Each Dual belongs to a level (see :mod:`microgradx.core.state`).  ``mgx.jvp`` gives
 every call its own level, so nested forward derivatives never confuse their
 ε's.  Duals you make by hand share one ε.
 
@@ -35,15 +35,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dispatch import Node, node_types, raw_value
-from .state import user_dual_level
+from ..core.dispatch import Node, node_types, raw_value
+from ..core.state import user_dual_level
 from .tensor import ArrayOps
 
 __all__ = ["Dual"]
 
 
 def _part(x, name):
-    from . import ops
+    from .. import ops
 
     if x is None:
         return None
@@ -108,7 +108,7 @@ class Dual(ArrayOps, Node):
 
     @classmethod
     def _record(cls, out, level, prim, parents, saved, params):
-        """Forward-mode step (called by :func:`microgradx.dispatch.apply`): tangent from the rule's jvp."""
+        """Forward-mode step (called by :func:`microgradx.core.dispatch.apply`): tangent from the rule's jvp."""
         tangents = tuple(None if p is None else p._tangent for p in parents)
         tangent = None
         if any(t is not None for t in tangents):

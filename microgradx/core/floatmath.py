@@ -4,7 +4,7 @@ Python's :mod:`math` raises where IEEE-754 arithmetic gives a special value
 (``math.log(0)`` raises, IEEE says ``-inf``; ``1.0 / 0.0`` raises, IEEE says
 ``inf``).  An autodiff engine must not turn a valid float computation into an
 exception, so these small functions return what IEEE arithmetic returns.
-The rule table (:mod:`microgradx.rules`) uses them for Python floats and numpy
+The rule table (:mod:`microgradx.core.rules`) uses them for Python floats and numpy
 for arrays; the compiled Scalar uses the C library, which is IEEE already.
 
 Examples

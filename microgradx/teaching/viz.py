@@ -46,7 +46,7 @@ from collections import deque
 
 import numpy as np
 
-from . import _backend
+from ..core import backend as _backend
 
 __all__ = ["draw", "to_dot", "to_svg", "Graph", "dot_available", "topological_order", "value_of", "format_value",
            "MAX_NODES"]
@@ -113,7 +113,7 @@ def value_of(node):
 def topological_order(root) -> list:
     """Nodes reachable from ``root``, each after all of its parents (``root`` last).
 
-    This is the engine's own walk -- :func:`microgradx.engine.topological_order`
+    This is the engine's own walk -- :func:`microgradx.core.engine.topological_order`
     (or its compiled twin), and the compiled Scalar's C version for compiled
     Scalars -- so the picture shows exactly the order the backward sweep uses.
 
@@ -135,11 +135,10 @@ def topological_order(root) -> list:
     ['a', 'mul', 'add']
     """
     _check_root(root)
-    if type(root).__module__ == "microgradx._ext.scalar":
-        from ._ext.scalar import topological_order as walk  # the compiled Scalar's C walk
-    else:
-        walk = _backend.engine.topological_order  # Tensors and reference Scalars
-    return walk(root)
+    compiled = _backend.compiled_scalar
+    if compiled is not None and type(root) is compiled.Scalar:
+        return compiled.topological_order(root)  # the compiled Scalar's C walk
+    return _backend.engine.topological_order(root)  # Tensors and reference Scalars
 
 
 def _nearest(root, limit: int) -> tuple[set, int]:

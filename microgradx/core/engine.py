@@ -199,7 +199,7 @@ def backward_by_counts(root, seed) -> None:
 
     Examples
     --------
-    >>> from microgradx.scalar import Scalar
+    >>> from microgradx.nodes.scalar import Scalar
     >>> x = Scalar(3.0); y = x * x + x          # x has 3 consumers (two slots of mul, one of add)
     >>> x._consumers
     3

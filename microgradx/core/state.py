@@ -22,7 +22,7 @@ This is the only mutable state in the package, and it is thread-local.
 
 Examples
 --------
->>> from microgradx import state
+>>> from microgradx.core import state
 >>> state.eager_enabled()
 True
 >>> with state.no_grad():
@@ -161,7 +161,7 @@ def user_dual_level(inner: float) -> float:
 
 
 def new_epoch() -> int:
-    """A fresh visit mark for one graph walk (see :mod:`microgradx.engine`).
+    """A fresh visit mark for one graph walk (see :mod:`microgradx.core.engine`).
 
     Examples
     --------
@@ -182,7 +182,7 @@ _epochs = itertools.count(1)
 _compiled_setter = None
 
 
-def _register_compiled_eager_flag(setter) -> None:  # called by microgradx._backend
+def _register_compiled_eager_flag(setter) -> None:  # called by microgradx.core.backend
     global _compiled_setter
     _compiled_setter = setter
     _set_compiled_eager()

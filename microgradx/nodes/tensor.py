@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _backend
-from . import rules as R
-from .dispatch import Node, apply, node_types, raw_value
-from .state import is_active
+from ..core import backend as _backend
+from ..core import rules as R
+from ..core.dispatch import Node, apply, node_types, raw_value
+from ..core.state import is_active
 
 __all__ = ["Tensor", "ArrayOps", "to_array", "check_array"]
 
@@ -435,7 +435,7 @@ class Tensor(ArrayOps, Node):
     # -- construction used by the engine and the transforms -------------------
     @staticmethod
     def _record(out, level, prim, parents, saved, params):
-        """A node made by ``prim`` (called by :func:`microgradx.dispatch.apply` as ``cls._record``).
+        """A node made by ``prim`` (called by :func:`microgradx.core.dispatch.apply` as ``cls._record``).
 
         A static method, not a class method: it runs once per operation, and
         binding a class method each time is measurable there.
@@ -584,4 +584,4 @@ _READY = frozenset({Tensor, float, int})  # operand types the operators pass on 
 
 # ops builds on this module (Tensor, to_array), and ArrayOps' methods call ops:
 # import it last, once everything it needs from here exists.
-from . import ops as _ops  # noqa: E402
+from .. import ops as _ops  # noqa: E402
