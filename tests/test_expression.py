@@ -221,3 +221,72 @@ def test_command_line_draws(tmp_path):
     assert done.stdout.startswith("wrote graph.svg: Graph(6 values, 3 operations")
     assert "d(tanh x)/dx = 1 - tanh(x)^2" in done.stdout and "dout/dx = -1.50292" in done.stdout
     ET.parse(tmp_path / "graph.svg")
+
+
+# --- issue 15 §2: the total work of a parse is bounded by a count, not by luck --------------------------------
+@pytest.mark.parametrize("text", [
+    "x" + "**x" * 24,                       # the 73-character expression that used to hang
+    "x" + "**x" * 99,                       # the longest power chain within MAX_DEPTH: accepted
+    "x" + "**-x" * 49,
+    "x" + "**x" * 166,                      # 166 chained powers, at the length limit: refused
+    "2" + "**2" * 166,
+    "x" + "**-x" * 124,                     # 497 characters
+    "2" + "**-2" * 124,
+    "2" + "**2" * 99,
+    "(" + "x**" * 99 + "x)",
+])
+def test_parse_work_is_linear(text, monkeypatch):
+    parses = []
+    real_parse = E.ast.parse
+    monkeypatch.setattr(E.ast, "parse", lambda *a, **k: parses.append(a) or real_parse(*a, **k))
+    try:
+        tree = E.parse(text)
+    except E.ExpressionError as exc:
+        steps = exc.steps
+    else:
+        steps = E._check(tree)  # the same walk once more, to read its count
+    assert len(parses) == 1  # the text is parsed once: no exponent is re-parsed
+    # every node is taken off the stack at most twice, and the walk stops after MAX_NODES + 1 nodes
+    nodes = sum(1 for _ in E.ast.walk(real_parse(text, mode="eval").body))
+    assert 0 < steps <= 2 * min(nodes, E.MAX_NODES + 1)
+
+
+def test_parse_step_count_is_exact():
+    assert E._check(E.ast.parse("x", mode="eval").body) == 2
+    assert E._check(E.ast.parse("x" + "**x" * 24, mode="eval").body) == 2 * 49
+    assert E._check(E.ast.parse("tanh(x) ** -2", mode="eval").body) == 2 * 5
+
+
+def test_long_power_chains_accepted_and_computed():
+    assert E.evaluate("x" + "**x" * 24, {"x": 1.0}).data == 1.0
+    y = E.evaluate("x" + "**x" * 99, {"x": 1.0})
+    y.backward()
+    assert y.data == 1.0
+
+
+def test_constant_exponents_are_judged_by_value():
+    assert E.evaluate("x ** (2 ** 2 ** 2 / 1000)", {"x": 4.0}).data == pytest.approx(4.0 ** 0.016)
+    with pytest.raises(E.ExpressionError, match="exponent 2 \\*\\* 2 \\*\\* 2 \\*\\* 2 is too large"):
+        E.parse("x ** 2 ** 2 ** 2 ** 2")
+    with pytest.raises(E.ExpressionError, match="exponent 0 / 0 is too large"):
+        E.parse("x ** (0 / 0)")
+    with pytest.raises(E.ExpressionError, match="exponent 1 / 0 is too large"):
+        E.parse("x ** (1 / 0)")
+    E.parse("x ** (x ** 100 * 10 ** 99)")  # the exponent has a variable: its size cannot be known
+
+
+# --- issue 15 §6: an invalid UTF-8 byte is reported as such ------------------------------------------------------
+def test_invalid_utf8_is_named():
+    text = b"x + \xff".decode("utf-8", "surrogateescape")  # how Python hands argv's bad bytes over
+    with pytest.raises(E.ExpressionError, match="not valid UTF-8 text \\(byte 0xff at position 4\\)"):
+        E.parse(text)
+    with pytest.raises(E.ExpressionError, match="not a valid expression"):
+        E.parse("x + \0")
+
+
+def test_invalid_utf8_from_the_command_line():
+    env = dict(os.environ, PYTHONPATH=os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-m", "microgradx", "graph", b"x*\xfe", "--at", "x=1"],
+                          capture_output=True, env=env, timeout=120)
+    assert done.returncode == 2
+    assert b"not valid UTF-8 text (byte 0xfe at position 2)" in done.stderr

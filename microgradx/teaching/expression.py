@@ -120,59 +120,122 @@ def parse(text: str) -> ast.expr:
     if not text.strip():
         raise ExpressionError("expression is empty")
     try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a byte that was not UTF-8 arrives from argv as a lone surrogate
+        bad = text[exc.start]
+        byte = f"byte 0x{ord(bad) - 0xDC00:02x}" if 0xDC80 <= ord(bad) <= 0xDCFF else f"character {bad!r}"
+        raise ExpressionError(f"expression is not valid UTF-8 text ({byte} at position {exc.start})") from None
+    try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"not a valid expression: {exc.msg}") from None
-    except (RecursionError, MemoryError, ValueError):
+    except (RecursionError, MemoryError):
         raise ExpressionError("expression is nested too deeply") from None
-    # an explicit stack: the check itself never recurses
-    count = 0
-    stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            raise ExpressionError(f"expression is too large (more than {MAX_NODES} syntax nodes)")
-        if depth > MAX_DEPTH:
-            raise ExpressionError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
-        if isinstance(node, ast.Constant):
-            v = node.value
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise ExpressionError(f"not allowed in an expression: the constant {v!r} (numbers only)")
-            if isinstance(v, int) and abs(v) > 10**15 or isinstance(v, float) and not math.isfinite(v):
-                raise ExpressionError(f"number {text_of(node)} is too large")
-        elif isinstance(node, ast.Name):
-            if node.id.startswith("_"):
-                raise ExpressionError(f"not allowed in an expression: the name {node.id!r} (names may not start "
-                                      "with '_')")
-            if node.id in FUNCTIONS:
-                raise ExpressionError(f"{node.id} is a function: call it, e.g. {node.id}(x)")
-        elif isinstance(node, ast.BinOp):
-            if type(node.op) not in _BINARY:
-                raise ExpressionError(f"not allowed in an expression: the operator {type(node.op).__name__} "
-                                      "(allowed: + - * / **)")
-            if isinstance(node.op, ast.Pow):
-                _check_exponent(node.right)
-            stack.append((node.right, depth + 1))
-            stack.append((node.left, depth + 1))
-        elif isinstance(node, ast.UnaryOp):
-            if type(node.op) not in _UNARY:
-                raise ExpressionError(f"not allowed in an expression: the operator {type(node.op).__name__} "
-                                      "(allowed: unary - and +)")
-            stack.append((node.operand, depth + 1))
-        elif isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name):
-                raise _refuse(node.func) if isinstance(node.func, ast.Attribute) else ExpressionError(
-                    "not allowed in an expression: calling the result of an expression")
-            name = node.func.id
-            if name not in FUNCTIONS:
-                raise ExpressionError(f"unknown function {name!r} (allowed: {', '.join(FUNCTIONS)})")
-            if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
-                raise ExpressionError(f"{name}() takes exactly one argument")
-            stack.append((node.args[0], depth + 1))
-        else:
-            raise _refuse(node)
+    except ValueError as exc:  # e.g. a NUL character
+        raise ExpressionError(f"not a valid expression: {exc}") from None
+    _check(tree.body)
     return tree.body
+
+
+def _check(root: ast.expr) -> int:
+    """Check a parsed tree against the whitelist and the limits in one walk; return the steps it took.
+
+    Each node is taken off the stack twice: once on the way down (whitelist,
+    node count, depth) and once on the way up, when the constant value of a
+    subtree without variables is known from its children's, so an exponent
+    is judged from its value without parsing or walking it again.  The walk
+    stops after MAX_NODES + 1 nodes, so a parse never takes more than
+    ``2 * MAX_NODES + 2`` steps, whatever the text.  A refusal carries the
+    steps taken so far as its ``steps`` attribute.
+    """
+    steps = count = 0
+    value: dict[int, float | None] = {}  # id(node) -> value of a subtree without variables, None if it has some
+    stack: list[tuple[ast.AST, int, bool]] = [(root, 1, False)]
+    try:
+        while stack:
+            node, depth, up = stack.pop()
+            steps += 1
+            if up:
+                value[id(node)] = _value_from_children(node, value)
+                continue
+            count += 1
+            if count > MAX_NODES:
+                raise ExpressionError(f"expression is too large (more than {MAX_NODES} syntax nodes)")
+            if depth > MAX_DEPTH:
+                raise ExpressionError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
+            stack.append((node, depth, True))
+            if isinstance(node, ast.Constant):
+                v = node.value
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise ExpressionError(f"not allowed in an expression: the constant {v!r} (numbers only)")
+                if isinstance(v, int) and abs(v) > 10**15 or isinstance(v, float) and not math.isfinite(v):
+                    raise ExpressionError(f"number {text_of(node)} is too large")
+            elif isinstance(node, ast.Name):
+                if node.id.startswith("_"):
+                    raise ExpressionError(f"not allowed in an expression: the name {node.id!r} (names may not start "
+                                          "with '_')")
+                if node.id in FUNCTIONS:
+                    raise ExpressionError(f"{node.id} is a function: call it, e.g. {node.id}(x)")
+            elif isinstance(node, ast.BinOp):
+                if type(node.op) not in _BINARY:
+                    raise ExpressionError(f"not allowed in an expression: the operator {type(node.op).__name__} "
+                                          "(allowed: + - * / **)")
+                stack.append((node.right, depth + 1, False))
+                stack.append((node.left, depth + 1, False))
+            elif isinstance(node, ast.UnaryOp):
+                if type(node.op) not in _UNARY:
+                    raise ExpressionError(f"not allowed in an expression: the operator {type(node.op).__name__} "
+                                          "(allowed: unary - and +)")
+                stack.append((node.operand, depth + 1, False))
+            elif isinstance(node, ast.Call):
+                if not isinstance(node.func, ast.Name):
+                    raise _refuse(node.func) if isinstance(node.func, ast.Attribute) else ExpressionError(
+                        "not allowed in an expression: calling the result of an expression")
+                name = node.func.id
+                if name not in FUNCTIONS:
+                    raise ExpressionError(f"unknown function {name!r} (allowed: {', '.join(FUNCTIONS)})")
+                if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+                    raise ExpressionError(f"{name}() takes exactly one argument")
+                stack.append((node.args[0], depth + 1, False))
+            else:
+                raise _refuse(node)
+    except ExpressionError as exc:
+        exc.steps = steps  # how far the walk got: tests read it
+        raise
+    return steps
+
+
+def _value_from_children(node: ast.expr, value: dict) -> float | None:
+    """Value of a checked node whose children have theirs in ``value``: a float, or None if it has variables.
+
+    Constants are computed in IEEE floats (never Python's big ints); an
+    exponent without variables above MAX_EXPONENT is refused here.
+    """
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return None
+    if isinstance(node, ast.UnaryOp):
+        v = value[id(node.operand)]
+        return None if v is None else -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp):
+        a, b = value[id(node.left)], value[id(node.right)]
+        if isinstance(node.op, ast.Pow) and b is not None and not abs(b) <= MAX_EXPONENT:
+            raise ExpressionError(f"exponent {text_of(node.right)} is too large (at most {MAX_EXPONENT} in "
+                                  "absolute value)")
+        if a is None or b is None:
+            return None
+        name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}[_BINARY[type(node.op)]]
+        return _constant_of(name, a, b)
+    v = value[id(node.args[0])]  # a call of a whitelisted function
+    return None if v is None else _constant_of(node.func.id, v)
+
+
+def _constant_of(name: str, *xs: float) -> float:
+    try:
+        return _float_function(name, *xs)
+    except (ArithmeticError, ValueError):
+        return math.nan
 
 
 def text_of(node: ast.AST) -> str:
@@ -182,36 +245,6 @@ def text_of(node: ast.AST) -> str:
     'x * w + b'
     """
     return ast.unparse(node)
-
-
-def _check_exponent(node: ast.expr) -> None:
-    """Refuse an exponent without variables whose value is above MAX_EXPONENT (``x ** 10**10``)."""
-    text = text_of(node)
-    try:
-        tree = parse(text)  # the exponent alone, checked the same way
-    except ExpressionError:
-        return  # the main check reports it
-    if _names_in(tree):
-        return  # depends on a variable: a float power, computed in O(1) whatever its size
-    try:
-        value = _constant(tree)
-    except (ArithmeticError, ValueError):
-        value = math.inf
-    if not math.isfinite(value) or abs(value) > MAX_EXPONENT:
-        raise ExpressionError(f"exponent {text} is too large (at most {MAX_EXPONENT} in absolute value)")
-
-
-def _constant(node: ast.expr) -> float:
-    """Value of a checked expression without variables, in IEEE floats (never Python's big ints)."""
-    if isinstance(node, ast.Constant):
-        return float(node.value)
-    if isinstance(node, ast.UnaryOp):
-        v = _constant(node.operand)
-        return -v if isinstance(node.op, ast.USub) else v
-    if isinstance(node, ast.BinOp):
-        name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}[_BINARY[type(node.op)]]
-        return _float_function(name, _constant(node.left), _constant(node.right))
-    return _float_function(node.func.id, _constant(node.args[0]))
 
 
 def _names_in(tree: ast.expr) -> list[str]:
