@@ -812,3 +812,10 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
             [-400.,  200.]])
     """
     return functools.wraps(fun)(jacfwd(jacrev(fun, argnums), argnums))
+
+
+# Transforms with modules of their own (they use the ones above).
+from .custom import checkpoint, custom_function  # noqa: E402
+from .vmap import vmap  # noqa: E402
+
+__all__ += ["custom_function", "checkpoint", "vmap"]
