@@ -41,6 +41,7 @@ from .transforms import (  # noqa: E402
     grad,
     hessian,
     jacfwd,
+    jacobian,
     jacrev,
     jvp,
     value_and_grad,
@@ -83,7 +84,7 @@ def backend() -> str:
 __all__ = [
     "Scalar", "Tensor", "Dual", "no_grad", "backend",
     "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "check_grad", "explain",
-    "vmap", "custom_function", "checkpoint",
+    "vmap", "custom_function", "checkpoint", "jacobian",
     "tree", "nn", "optim", "datasets", "viz",
     *_ops_all,
 ]

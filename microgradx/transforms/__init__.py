@@ -819,3 +819,8 @@ from .custom import checkpoint, custom_function  # noqa: E402
 from .vmap import vmap  # noqa: E402
 
 __all__ += ["custom_function", "checkpoint", "vmap"]
+
+# jacfwd, jacrev and hessian on trees (JAX's result structure), built on the array versions above.
+from .jacobian import hessian, jacfwd, jacobian, jacrev  # noqa: E402,F811 - the tree versions replace the names
+
+__all__ += ["jacobian"]
