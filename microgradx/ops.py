@@ -20,6 +20,7 @@ Tensor([0.5, 0.5])
 
 from __future__ import annotations
 
+import builtins as _bi
 import numbers
 
 import numpy as np
@@ -669,13 +670,22 @@ def squeeze(a, axis=None):
     return reshape(a, shape)
 
 
-def flatten(a):
-    """All elements in one axis.
+def flatten(a, start_axis: int = 0, end_axis: int = -1):
+    """Axes ``start_axis`` to ``end_axis`` (inclusive; default: all) merged into one.
 
-    >>> flatten(zeros((2, 3))).shape
-    (6,)
+    >>> flatten(zeros((2, 3))).shape, flatten(zeros((2, 3, 4)), 1, 2).shape
+    ((6,), (2, 12))
     """
-    return reshape(a, (-1,))
+    if start_axis == 0 and end_axis == -1:
+        return reshape(a, (-1,))
+    a = operand(a, "a")
+    shape = _shape(a)
+    if not shape:
+        return reshape(a, (1,))
+    lo, hi = (R._norm_axes(x, len(shape))[0] for x in (start_axis, end_axis))
+    if lo > hi:
+        raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis}")
+    return reshape(a, shape[:lo] + (-1,) + shape[hi + 1:])
 
 
 def broadcast_to(a, shape):
@@ -748,7 +758,7 @@ def take(a, indices, axis=None):
     Tensor([3., 1.])
     """
     a = operand(a, "a")
-    idx = np.asarray(raw_value(indices))
+    idx = _indices(indices, "[gather]")
     if axis is None:
         return flatten(a)[idx]
     ndim = len(_shape(a))
@@ -773,3 +783,896 @@ def stop_gradient(a):
     if getattr(a, "_kind", None) == "scalar":
         return type(a)(float(value))
     return _t.Tensor._constant(value, marker=R.STOP_GRADIENT)
+
+
+# ===========================================================================
+# Added for the MLX face (issue 13): the array functions MLX programs use.
+# New primitives (cumsum, cumprod, prod, pad, scatter_set, arctan2, ...) are
+# in the rule table; everything else here is composed from primitives, so
+# its derivatives (any order, both modes) need no rules of their own.
+# ===========================================================================
+__all__ += [
+    "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
+    "log1p", "expm1", "log2", "log10", "erf", "reciprocal", "rsqrt", "sign", "degrees", "radians",
+    "floor", "ceil", "round", "trunc", "isnan", "isinf", "isfinite", "nan_to_num",
+    "arctan2", "remainder", "floor_divide", "divmod", "logaddexp",
+    "logical_and", "logical_or", "logical_xor", "logical_not",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_invert", "left_shift", "right_shift",
+    "isclose", "allclose", "array_equal", "all", "any",
+    "prod", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "median",
+    "sort", "argsort", "topk", "partition", "argpartition", "take_along_axis", "put_along_axis",
+    "pad", "split", "repeat", "tile", "roll", "moveaxis", "unflatten", "slice_update", "unstack",
+    "tril", "triu", "tri", "diag", "diagonal", "trace", "outer", "inner", "tensordot", "addmm",
+    "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "scatter_set",
+]
+
+
+def _unary(prim, doc):
+    def fn(a):
+        return _call(prim, a)
+
+    fn.__name__ = fn.__qualname__ = prim.name
+    fn.__doc__ = doc
+    return fn
+
+
+tan = _unary(R.TAN, "Tangent.\n\n>>> tan(array([0.0]))\nTensor([0.])\n")
+sinh = _unary(R.SINH, "Hyperbolic sine.\n\n>>> sinh(array([0.0]))\nTensor([0.])\n")
+cosh = _unary(R.COSH, "Hyperbolic cosine.\n\n>>> cosh(array([0.0]))\nTensor([1.])\n")
+arcsin = _unary(R.ARCSIN, "Inverse sine.\n\n>>> arcsin(array([0.0]))\nTensor([0.])\n")
+arccos = _unary(R.ARCCOS, "Inverse cosine.\n\n>>> arccos(array([1.0]))\nTensor([0.])\n")
+arctan = _unary(R.ARCTAN, "Inverse tangent.\n\n>>> arctan(array([0.0]))\nTensor([0.])\n")
+arcsinh = _unary(R.ARCSINH, "Inverse hyperbolic sine.\n\n>>> arcsinh(array([0.0]))\nTensor([0.])\n")
+arccosh = _unary(R.ARCCOSH, "Inverse hyperbolic cosine.\n\n>>> arccosh(array([1.0]))\nTensor([0.])\n")
+arctanh = _unary(R.ARCTANH, "Inverse hyperbolic tangent.\n\n>>> arctanh(array([0.0]))\nTensor([0.])\n")
+log1p = _unary(R.LOG1P, "ln(1 + a), accurate for small ``a``.\n\n>>> log1p(array([0.0]))\nTensor([0.])\n")
+expm1 = _unary(R.EXPM1, "e ** a - 1, accurate for small ``a``.\n\n>>> expm1(array([0.0]))\nTensor([0.])\n")
+log2 = _unary(R.LOG2, "Base-2 logarithm.\n\n>>> log2(array([8.0]))\nTensor([3.])\n")
+log10 = _unary(R.LOG10, "Base-10 logarithm.\n\n>>> log10(array([100.0]))\nTensor([2.])\n")
+erf = _unary(R.ERF, "The error function.\n\n>>> erf(array([0.0]))\nTensor([0.])\n")
+sign = _unary(R.SIGN, "-1, 0 or 1 by the sign of ``a`` (no gradient).\n\n>>> sign(array([-2.0, 3.0]))\n"
+                      "Tensor([-1.,  1.])\n")
+floor = _unary(R.FLOOR, "Round down (no gradient).\n\n>>> floor(array([1.5, -1.5]))\nTensor([ 1., -2.])\n")
+ceil = _unary(R.CEIL, "Round up (no gradient).\n\n>>> ceil(array([1.5]))\nTensor([2.])\n")
+trunc = _unary(R.TRUNC, "Round toward zero (no gradient).\n\n>>> trunc(array([-1.5]))\nTensor([-1.])\n")
+isnan = _unary(R.ISNAN, "True where ``a`` is NaN.\n\n>>> isnan(array([np.nan, 1.0]))\nTensor([ True, False])\n")
+isinf = _unary(R.ISINF, "True where ``a`` is ±inf.\n\n>>> isinf(array([np.inf, 1.0]))\nTensor([ True, False])\n")
+isfinite = _unary(R.ISFINITE, "True where ``a`` is finite.\n\n>>> isfinite(array([np.inf, 1.0]))\n"
+                              "Tensor([False,  True])\n")
+logical_not = _unary(R.LOGICAL_NOT, "Logical not (as bools).\n\n>>> logical_not(array([True, False]))\n"
+                                    "Tensor([False,  True])\n")
+bitwise_invert = _unary(R.BITWISE_INVERT, "Bitwise not of bool or integer arrays (``~a``).\n\n"
+                                          ">>> bitwise_invert(array([True, False]))\nTensor([False,  True])\n")
+
+
+def _binary(prim, doc):
+    def fn(a, b):
+        return _call(prim, a, b)
+
+    fn.__name__ = fn.__qualname__ = prim.name
+    fn.__doc__ = doc
+    return fn
+
+
+arctan2 = _binary(R.ARCTAN2, "The angle of the point (b, a): ``arctan(a / b)`` in the right quadrant.\n\n"
+                             ">>> arctan2(array([1.0]), array([1.0]))\nTensor([0.78539816])\n")
+remainder = _binary(R.REMAINDER, "``a - b * floor(a / b)`` (the sign of ``b``, as Python's %).\n\n"
+                                 ">>> remainder(array([7.0, -7.0]), 2.0)\nTensor([1., 1.])\n")
+floor_divide = _binary(R.FLOOR_DIVIDE, "``floor(a / b)`` (no gradient).\n\n>>> floor_divide(array([7.0]), 2.0)\n"
+                                       "Tensor([3.])\n")
+logical_and = _binary(R.LOGICAL_AND, "Logical and.\n\n>>> logical_and(array([True, True]), array([True, False]))\n"
+                                     "Tensor([ True, False])\n")
+logical_or = _binary(R.LOGICAL_OR, "Logical or.\n\n>>> logical_or(array([False, True]), array([False, False]))\n"
+                                   "Tensor([False,  True])\n")
+logical_xor = _binary(R.LOGICAL_XOR, "Logical exclusive or.\n\n>>> logical_xor(array([True]), array([True]))\n"
+                                     "Tensor([False])\n")
+bitwise_and = _binary(R.BITWISE_AND, "``a & b`` on bool or integer arrays.\n\n>>> bitwise_and(array([6]), 3)\n"
+                                     "Tensor([2])\n")
+bitwise_or = _binary(R.BITWISE_OR, "``a | b`` on bool or integer arrays.\n\n>>> bitwise_or(array([4]), 1)\n"
+                                   "Tensor([5])\n")
+bitwise_xor = _binary(R.BITWISE_XOR, "``a ^ b`` on bool or integer arrays.\n\n>>> bitwise_xor(array([6]), 3)\n"
+                                     "Tensor([5])\n")
+left_shift = _binary(R.LEFT_SHIFT, "``a << b``.\n\n>>> left_shift(array([1]), 3)\nTensor([8])\n")
+right_shift = _binary(R.RIGHT_SHIFT, "``a >> b``.\n\n>>> right_shift(array([8]), 3)\nTensor([1])\n")
+
+
+def round(a, decimals: int = 0):  # noqa: A001 - MLX's name
+    """Round to ``decimals`` places, half to even (no gradient).
+
+    >>> round(array([1.25, 2.5]), 1)
+    Tensor([1.2, 2.5])
+    """
+    return _call(R.ROUND, a, decimals=int(decimals))
+
+
+def reciprocal(a):
+    """1 / a.
+
+    >>> reciprocal(array([4.0]))
+    Tensor([0.25])
+    """
+    return divide(1.0, a)
+
+
+def rsqrt(a):
+    """1 / sqrt(a).
+
+    >>> rsqrt(array([4.0]))
+    Tensor([0.5])
+    """
+    return divide(1.0, sqrt(a))
+
+
+def degrees(a):
+    """Radians to degrees.
+
+    >>> degrees(array([np.pi]))
+    Tensor([180.])
+    """
+    return multiply(a, 180.0 / np.pi)
+
+
+def radians(a):
+    """Degrees to radians.
+
+    >>> radians(array([180.0]))
+    Tensor([3.14159265])
+    """
+    return multiply(a, np.pi / 180.0)
+
+
+def nan_to_num(a, nan: float = 0.0, posinf=None, neginf=None):
+    """Replace NaN by ``nan`` and ±inf by ``posinf``/``neginf`` (default: the largest finite numbers).
+
+    >>> nan_to_num(array([np.nan, np.inf, 1.0]))[::2]
+    Tensor([0., 1.])
+    """
+    a = operand(a, "a")
+    value = np.asarray(raw_value(a))
+    if value.dtype.kind != "f":
+        return wrap(a) if not isinstance(a, np.ndarray) else wrap(value)
+    big = np.finfo(value.dtype)
+    out = where(isnan(a), nan, a)
+    out = where(value == np.inf, big.max if posinf is None else posinf, out)
+    return where(value == -np.inf, big.min if neginf is None else neginf, out)
+
+
+def divmod(a, b):  # noqa: A001 - MLX's name
+    """``[floor_divide(a, b), remainder(a, b)]`` (a list, as in MLX).
+
+    >>> divmod(array([7.0]), 2.0)
+    [Tensor([3.]), Tensor([1.])]
+    """
+    return [floor_divide(a, b), remainder(a, b)]
+
+
+def logaddexp(a, b):
+    """``log(exp(a) + exp(b))`` without overflow; its gradient is a softmax of the two.
+
+    Computed as ``m + log(exp(a - m) + exp(b - m))`` with ``m = maximum(a, b)`` held constant (the result
+    does not depend on ``m``), so large inputs never overflow.
+
+    >>> logaddexp(0.0, array([0.0, 1000.0])).tolist()
+    [0.6931471805599453, 1000.0]
+    """
+    a, b = operand(a, "a"), operand(b, "b")
+    va, vb = raw_value(a), raw_value(b)  # Python numbers stay numbers: they take the array's dtype
+    m = np.maximum(va, vb)
+    if np.asarray(m).dtype.kind != "f":
+        m = np.asarray(m, dtype=np.float64)
+    m = np.where(np.isfinite(m), m, 0).astype(np.asarray(m).dtype)
+    if m.ndim == 0 and type(va) in (float, int) and type(vb) in (float, int):
+        m = float(m)
+    return add(m, log(add(exp(subtract(a, m)), exp(subtract(b, m)))))
+
+
+def isclose(a, b, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False):
+    """``|a - b| <= atol + rtol * |b|`` elementwise (no gradient).
+
+    >>> isclose(array([1.0, 2.0]), array([1.0, 2.1]))
+    Tensor([ True, False])
+    """
+    va, vb = (np.asarray(raw_value(operand(x, n))) for x, n in ((a, "a"), (b, "b")))
+    return _t.Tensor._constant(np.isclose(va, vb, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(a, b, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False):
+    """True (a 0-d bool array) when every element is :func:`isclose`.
+
+    >>> allclose(array([1.0]), array([1.0 + 1e-9]))
+    Tensor(True)
+    """
+    return _t.Tensor._constant(np.asarray(bool(np.all(raw_value(isclose(a, b, rtol, atol, equal_nan))))))
+
+
+def array_equal(a, b, equal_nan: bool = False):
+    """True (a 0-d bool array) when shapes and values are equal (dtypes may differ).
+
+    >>> array_equal(array([1, 2]), array([1.0, 2.0]))
+    Tensor(True)
+    """
+    va, vb = (np.asarray(raw_value(operand(x, n))) for x, n in ((a, "a"), (b, "b")))
+    return _t.Tensor._constant(np.asarray(np.array_equal(va, vb, equal_nan=equal_nan)))
+
+
+def all(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
+    """True where every element along ``axis`` is nonzero (no gradient).
+
+    >>> all(array([True, False]))
+    Tensor(False)
+    """
+    return _t.Tensor._constant(np.all(raw_value(operand(a, "a")), axis=_axis(axis), keepdims=keepdims))
+
+
+def any(a, axis=None, keepdims: bool = False):  # noqa: A001 - MLX's name
+    """True where some element along ``axis`` is nonzero (no gradient).
+
+    >>> any(array([True, False]))
+    Tensor(True)
+    """
+    return _t.Tensor._constant(np.any(raw_value(operand(a, "a")), axis=_axis(axis), keepdims=keepdims))
+
+
+# ---------------------------------------------------------------------------
+# Products and cumulative functions
+# ---------------------------------------------------------------------------
+def prod(a, axis=None, keepdims: bool = False):
+    """Product over ``axis``; exact gradients also where elements are zero.
+
+    >>> prod(array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+    Tensor([ 2., 12.])
+    """
+    return _call(R.PROD, a, axis=_axis(axis), keepdims=bool(keepdims))
+
+
+def _flip(a, axis):
+    ndim = len(_shape(a))
+    return a[(slice(None),) * (axis % ndim) + (slice(None, None, -1),)]
+
+
+def _along(a, axis, reverse, inclusive, prim_fn, first):
+    """Shared shape of the cumulative functions: flatten for ``axis=None``, flip for ``reverse``,
+    shift by one with ``first`` in front for exclusive."""
+    a = operand(a, "a")
+    if axis is None:
+        a, axis = flatten(a), 0
+    if not isinstance(a, node_types()):
+        a = _t.Tensor._constant(np.asarray(a))
+    ndim = len(_shape(a))
+    if ndim == 0:
+        raise ValueError("cumulative functions need an array with at least one dimension")
+    axis = R._norm_axes(axis, ndim)[0]
+    x = _flip(a, axis) if reverse else a
+    y = prim_fn(x, axis)
+    if not inclusive:
+        front = np.full(tuple(1 if i == axis else n for i, n in enumerate(_shape(x))), first,
+                        dtype=np.asarray(raw_value(y)).dtype)
+        body = y[(slice(None),) * axis + (slice(None, -1),)]
+        y = concatenate([front, body], axis)
+    return _flip(y, axis) if reverse else y
+
+
+def _exact_to_default_int(a):
+    value = np.asarray(raw_value(a))
+    return astype(a, np.int64) if value.dtype.kind == "b" else a
+
+
+def cumsum(a, axis=None, *, reverse: bool = False, inclusive: bool = True):
+    """Cumulative sum along ``axis`` (None: flattened); ``reverse`` from the end; not ``inclusive``:
+    each element left out of its own sum.
+
+    >>> cumsum(array([1.0, 2.0, 3.0])), cumsum(array([1.0, 2.0, 3.0]), reverse=True, inclusive=False)
+    (Tensor([1., 3., 6.]), Tensor([5., 3., 0.]))
+    """
+    return _along(_exact_to_default_int(operand(a, "a")), axis, reverse, inclusive,
+                  lambda x, ax: _call(R.CUMSUM, x, axis=ax), 0)
+
+
+def cumprod(a, axis=None, *, reverse: bool = False, inclusive: bool = True):
+    """Cumulative product along ``axis``; exact gradients also where elements are zero.
+
+    >>> cumprod(array([1.0, 2.0, 3.0]))
+    Tensor([1., 2., 6.])
+    """
+    return _along(_exact_to_default_int(operand(a, "a")), axis, reverse, inclusive,
+                  lambda x, ax: _call(R.CUMPROD, x, axis=ax), 1)
+
+
+def _running_extreme(accumulate):
+    """cummax/cummin along the last-moved axis: gather each running extreme from the position it came
+    from (the latest position that reached it, as MLX routes ties)."""
+
+    def run(x, axis):
+        value = np.asarray(raw_value(x))
+        ext = accumulate(value, axis=axis)
+        shape = [1] * value.ndim
+        shape[axis] = value.shape[axis]
+        positions = np.arange(value.shape[axis]).reshape(shape)
+        source = np.maximum.accumulate(np.where(value == ext, positions, 0), axis=axis)
+        return take_along_axis(x, source, axis)
+
+    return run
+
+
+def cummax(a, axis=None, *, reverse: bool = False, inclusive: bool = True):
+    """Running maximum along ``axis``; the gradient goes to the element each maximum came from
+    (the latest one at ties).
+
+    >>> cummax(array([1.0, 3.0, 2.0, 4.0]))
+    Tensor([1., 3., 3., 4.])
+    """
+    return _along(a, axis, reverse, inclusive, _running_extreme(np.maximum.accumulate), -np.inf)
+
+
+def cummin(a, axis=None, *, reverse: bool = False, inclusive: bool = True):
+    """Running minimum along ``axis`` (see :func:`cummax`).
+
+    >>> cummin(array([3.0, 1.0, 2.0]))
+    Tensor([3., 1., 1.])
+    """
+    return _along(a, axis, reverse, inclusive, _running_extreme(np.minimum.accumulate), np.inf)
+
+
+def logcumsumexp(a, axis=None, *, reverse: bool = False, inclusive: bool = True):
+    """``log(cumsum(exp(a)))`` along ``axis``, shifted by the maximum so it does not overflow.
+
+    >>> logcumsumexp(array([0.0, 0.0]))
+    Tensor([0.        , 0.69314718])
+    """
+    a = operand(a, "a")
+    shift = _max_shift(a, None)
+    with np.errstate(divide="ignore"):
+        return add(log(cumsum(exp(subtract(a, shift)), axis, reverse=reverse, inclusive=inclusive)), shift)
+
+
+# ---------------------------------------------------------------------------
+# Gathering along an axis: sort, argsort, topk, partition, take/put_along_axis
+# ---------------------------------------------------------------------------
+_INDEX_VJP = "{tag} Cannot calculate VJP with respect to indices. Use stop_gradient on indices to stop " \
+             "gradients from being computed."
+
+
+def _indices(indices, tag: str) -> np.ndarray:
+    """Integer indices as a plain ndarray; differentiating with respect to them is MLX's ValueError."""
+    if isinstance(indices, node_types()) and indices._level != 0:
+        from .core.state import is_active
+
+        if is_active(indices._level):
+            raise ValueError(_INDEX_VJP.format(tag=tag))
+    idx = np.asarray(raw_value(operand(indices, "indices")))
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"indices must be integers; got dtype {idx.dtype}")
+    return idx
+
+
+def _along_axis_index(shape, idx, axis):
+    """numpy/MLX 'along axis' indexing as one advanced index: ``idx`` at ``axis``, aranges elsewhere."""
+    if idx.ndim != len(shape):
+        raise ValueError(f"indices must have the array's number of dimensions ({len(shape)}); got {idx.ndim}")
+    target = np.broadcast_shapes(tuple(1 if i == axis else n for i, n in enumerate(shape)),
+                                 tuple(1 if i == axis else n for i, n in enumerate(idx.shape)))
+    target = tuple(idx.shape[axis] if i == axis else n for i, n in enumerate(target))
+    idx = np.broadcast_to(idx, target)
+    index = []
+    for i, n in enumerate(target):
+        if i == axis:
+            index.append(idx)
+        else:
+            view = [1] * len(target)
+            view[i] = n
+            index.append(np.arange(n).reshape(view))
+    return tuple(index)
+
+
+def take_along_axis(a, indices, axis=None):
+    """Pick ``a``'s elements at ``indices`` along ``axis`` (None: of the flattened array); repeated
+    indices add up their gradients.
+
+    >>> take_along_axis(array([[10.0, 20.0], [30.0, 40.0]]), np.array([[1], [0]]), axis=1)
+    Tensor([[20.],
+            [30.]])
+    """
+    idx = _indices(indices, "[gather_axis]")
+    a = operand(a, "a")
+    if axis is None:
+        a, idx, axis = flatten(a), idx.reshape(-1), 0
+    axis = R._norm_axes(axis, len(_shape(a)))[0]
+    return wrap(a)[_along_axis_index(_shape(a), idx, axis)] if not isinstance(a, node_types()) \
+        else a[_along_axis_index(_shape(a), idx, axis)]
+
+
+def scatter_set(a, values, index):
+    """A copy of ``a`` with ``values`` written at ``index`` (any numpy index); gradients: ``a`` gets
+    zeros where it was overwritten, ``values`` gets the gradient at the positions it was written to.
+
+    >>> scatter_set(zeros(3), 5.0, 1)
+    Tensor([0., 5., 0.])
+    """
+    from .nodes.tensor import _index
+
+    return _call(R.SCATTER_SET, a, values, index=_index(index))
+
+
+def put_along_axis(a, indices, values, axis=None):
+    """A copy of ``a`` with ``values`` written at ``indices`` along ``axis``.
+
+    >>> put_along_axis(zeros((2, 2)), np.array([[1], [0]]), 5.0, axis=1)
+    Tensor([[0., 5.],
+            [5., 0.]])
+    """
+    idx = _indices(indices, "[scatter_axis]")
+    a = operand(a, "a")
+    if axis is None:
+        shape = _shape(a)
+        return reshape(put_along_axis(flatten(a), idx.reshape(-1), values, 0), shape)
+    axis = R._norm_axes(axis, len(_shape(a)))[0]
+    return scatter_set(a, values, _along_axis_index(_shape(a), idx, axis))
+
+
+def _sort_axis(a, axis):
+    a = operand(a, "a")
+    if axis is None:
+        return flatten(a), 0
+    return a, R._norm_axes(axis, len(_shape(a)))[0]
+
+
+def argsort(a, axis=-1):
+    """Indices that sort ``a`` along ``axis`` (stable: ties keep their order; no gradient).
+
+    >>> argsort(array([3.0, 1.0, 2.0]))
+    Tensor([1, 2, 0])
+    """
+    a, axis = _sort_axis(a, axis)
+    return _t.Tensor._constant(np.argsort(np.asarray(raw_value(a)), axis=axis, kind="stable"))
+
+
+def sort(a, axis=-1):
+    """``a`` sorted along ``axis`` (None: flattened); each value's gradient goes back to where it came from.
+
+    >>> sort(array([3.0, 1.0, 2.0]))
+    Tensor([1., 2., 3.])
+    """
+    a, axis = _sort_axis(a, axis)
+    return take_along_axis(a, raw_value(argsort(a, axis)), axis)
+
+
+def topk(a, k: int, axis=-1):
+    """The ``k`` largest elements along ``axis``, in ascending order.
+
+    >>> topk(array([3.0, 1.0, 2.0, 5.0]), 2)
+    Tensor([3., 5.])
+    """
+    a, axis = _sort_axis(a, axis)
+    n = _shape(a)[axis]
+    if not 0 < k <= n:
+        raise ValueError(f"topk: k must be in 1..{n} for an axis of size {n}; got {k}")
+    s = sort(a, axis)
+    return s[(slice(None),) * axis + (slice(n - k, None),)]
+
+
+def argpartition(a, kth: int, axis=-1):
+    """Indices that partition ``a`` around its ``kth`` element (no gradient).
+
+    >>> int(argpartition(array([3.0, 1.0, 2.0]), 1)[1])
+    2
+    """
+    a, axis = _sort_axis(a, axis)
+    return _t.Tensor._constant(np.argpartition(np.asarray(raw_value(a)), kth, axis=axis))
+
+
+def partition(a, kth: int, axis=-1):
+    """``a`` rearranged so that its ``kth`` element is in sorted position, smaller ones before it and
+    larger ones after (in no particular order).
+
+    >>> partition(array([3.0, 1.0, 2.0]), 1)[1]
+    Tensor(2.)
+    """
+    a, axis = _sort_axis(a, axis)
+    return take_along_axis(a, raw_value(argpartition(a, kth, axis)), axis)
+
+
+def median(a, axis=None, keepdims: bool = False):
+    """The middle value (mean of the two middle values for an even count) along ``axis``.
+
+    >>> median(array([3.0, 1.0, 2.0, 10.0]))
+    Tensor(2.5)
+    """
+    a = operand(a, "a")
+    if axis is None:
+        a, axis = flatten(a), 0
+        if keepdims:
+            raise ValueError("median: keepdims needs an axis")
+    axis = R._norm_axes(axis, len(_shape(a)))[0]
+    n = _shape(a)[axis]
+    s = sort(a, axis)
+    mid = s[(slice(None),) * axis + (slice((n - 1) // 2, n // 2 + 1),)]
+    return mean(mid, axis, keepdims)
+
+
+# ---------------------------------------------------------------------------
+# Shapes: padding, splitting, repeating
+# ---------------------------------------------------------------------------
+def _pad_widths(pad_width, ndim):
+    widths = np.asarray(pad_width, dtype=np.int64)
+    try:
+        if widths.ndim == 1 and widths.size == 2:  # one (before, after) pair for every axis
+            widths = widths.reshape(1, 2)
+        elif widths.ndim < 2:  # one width for both sides of every axis
+            widths = widths.reshape(-1, 1)
+        widths = np.broadcast_to(widths, (ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit an array of {ndim} dimensions") from None
+    if (widths < 0).any():
+        raise ValueError(f"pad: pad_width must not be negative; got {pad_width!r}")
+    return tuple((int(lo), int(hi)) for lo, hi in widths)
+
+
+def pad(a, pad_width, mode: str = "constant", constant_values=0):
+    """Pad ``a`` with ``constant_values`` (``mode="constant"``) or copies of its edge (``"edge"``).
+
+    ``pad_width`` is an int (every side), a pair ``(before, after)`` for every axis, or one pair per axis.
+
+    >>> pad(array([1.0, 2.0]), 1)
+    Tensor([0., 1., 2., 0.])
+    >>> pad(array([1.0, 2.0]), (0, 2), mode="edge")
+    Tensor([1., 2., 2., 2.])
+    """
+    a = operand(a, "a")
+    widths = _pad_widths(pad_width, len(_shape(a)))
+    if mode == "constant":
+        return _call(R.PAD, a, widths=widths, value=raw_value(constant_values))
+    if mode == "edge":
+        out = a
+        for axis, (lo, hi) in enumerate(widths):
+            n = _shape(a)[axis]
+            if (lo or hi) and n == 0:
+                raise ValueError("pad: cannot pad an empty axis with mode='edge'")
+            if lo or hi:
+                idx = np.clip(np.arange(-lo, n + hi), 0, n - 1)
+                out = out[(slice(None),) * axis + (idx,)]
+        return wrap(out)
+    raise ValueError(f"pad: mode must be 'constant' or 'edge'; got {mode!r}")
+
+
+def split(a, indices_or_sections, axis: int = 0):
+    """Split ``a`` along ``axis`` into equal parts (an int) or at the given indices (a list).
+
+    >>> split(arange(6.0), 3)
+    [Tensor([0., 1.]), Tensor([2., 3.]), Tensor([4., 5.])]
+    >>> [t.shape for t in split(arange(6.0), [1, 4])]
+    [(1,), (3,), (2,)]
+    """
+    a = wrap(operand(a, "a"))
+    shape = _shape(a)
+    axis = R._norm_axes(axis, len(shape))[0]
+    n = shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0 or n % k:
+            raise ValueError(f"Array split does not result in sub arrays with equal size: attempting {k} splits "
+                             f"along axis {axis} for shape ({','.join(map(str, shape))}).")
+        cuts = [n // k * i for i in range(1, k)]
+    else:
+        cuts = [int(i) for i in raw_value(indices_or_sections)]
+    bounds = [0] + cuts + [n]
+    return [a[(slice(None),) * axis + (slice(lo, _bi.max(lo, hi)),)] for lo, hi in zip(bounds, bounds[1:])]
+
+
+def repeat(a, repeats: int, axis=None):
+    """Repeat each element ``repeats`` times along ``axis`` (None: of the flattened array).
+
+    >>> repeat(array([1.0, 2.0]), 2)
+    Tensor([1., 1., 2., 2.])
+    """
+    a = operand(a, "a")
+    if axis is None:
+        a, axis = flatten(a), 0
+    axis = R._norm_axes(axis, len(_shape(a)))[0]
+    idx = np.repeat(np.arange(_shape(a)[axis]), repeats)
+    return wrap(a)[(slice(None),) * axis + (idx,)]
+
+
+def tile(a, reps):
+    """Repeat the whole of ``a`` ``reps`` times (per axis).
+
+    >>> tile(array([1.0, 2.0]), 2)
+    Tensor([1., 2., 1., 2.])
+    """
+    a = wrap(operand(a, "a"))
+    reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
+    ndim = _bi.max(len(reps), len(_shape(a)))
+    a = reshape(a, (1,) * (ndim - len(_shape(a))) + _shape(a))
+    reps = (1,) * (ndim - len(reps)) + reps
+    for axis, r in enumerate(reps):
+        if r != 1:
+            a = a[(slice(None),) * axis + (np.tile(np.arange(_shape(a)[axis]), r),)]
+    return a
+
+
+def roll(a, shift, axis=None):
+    """Shift elements along ``axis`` (None: flattened), wrapping around.
+
+    >>> roll(array([1.0, 2.0, 3.0]), 1)
+    Tensor([3., 1., 2.])
+    """
+    a = wrap(operand(a, "a"))
+    if axis is None:
+        return reshape(roll(flatten(a), shift, 0), _shape(a))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    shifts = np.broadcast_to(np.asarray(shift), (len(axes),))
+    for ax, s in zip(axes, shifts):
+        ax = R._norm_axes(ax, len(_shape(a)))[0]
+        n = _shape(a)[ax]
+        a = a[(slice(None),) * ax + ((np.arange(n) - int(s)) % _bi.max(n, 1),)]
+    return a
+
+
+def moveaxis(a, source: int, destination: int):
+    """Move axis ``source`` to position ``destination``.
+
+    >>> moveaxis(zeros((2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+    """
+    a = operand(a, "a")
+    ndim = len(_shape(a))
+    s, d = R._norm_axes(source, ndim)[0], R._norm_axes(destination, ndim)[0]
+    order = [i for i in range(ndim) if i != s]
+    order.insert(d, s)
+    return transpose(a, order)
+
+
+def unflatten(a, axis: int, shape):
+    """Split axis ``axis`` into ``shape`` (one entry may be -1).
+
+    >>> unflatten(zeros((6, 2)), 0, (2, 3)).shape
+    (2, 3, 2)
+    """
+    a = operand(a, "a")
+    src = _shape(a)
+    axis = R._norm_axes(axis, len(src))[0]
+    return reshape(a, src[:axis] + tuple(_shape_arg(shape)) + src[axis + 1:])
+
+
+def unstack(a, axis: int = 0):
+    """The slices of ``a`` along ``axis``, as a tuple.
+
+    >>> unstack(array([[1.0, 2.0], [3.0, 4.0]]))
+    (Tensor([1., 2.]), Tensor([3., 4.]))
+    """
+    a = wrap(operand(a, "a"))
+    axis = R._norm_axes(axis, len(_shape(a)))[0]
+    return tuple(a[(slice(None),) * axis + (i,)] for i in range(_shape(a)[axis]))
+
+
+def slice_update(a, update, start_indices, axes=None):
+    """A copy of ``a`` with ``update`` written at ``start_indices`` (along ``axes``, default the first ones).
+
+    >>> slice_update(zeros(4), array([1.0, 2.0]), [1])
+    Tensor([0., 1., 2., 0.])
+    """
+    a = operand(a, "a")
+    start = [int(i) for i in np.asarray(raw_value(start_indices)).reshape(-1)]
+    ushape = _shape(update)
+    axes = list(range(len(start))) if axes is None else [R._norm_axes(x, len(_shape(a)))[0] for x in axes]
+    if len(axes) != len(start):
+        raise ValueError("slice_update: start_indices and axes must have the same length")
+    index = [slice(None)] * len(_shape(a))
+    offset = len(_shape(a)) - len(ushape)
+    for ax, s in zip(axes, start):
+        size = ushape[ax - offset] if ax - offset >= 0 else 1
+        index[ax] = slice(s, s + size)
+    return scatter_set(a, update, tuple(index))
+
+
+# ---------------------------------------------------------------------------
+# Matrices
+# ---------------------------------------------------------------------------
+def tri(n: int, m: int | None = None, k: int = 0, dtype=np.float64):
+    """Ones at and below the ``k``-th diagonal.
+
+    >>> tri(2)
+    Tensor([[1., 0.],
+            [1., 1.]])
+    """
+    return _t.Tensor._constant(np.tri(n, m, k, dtype=dtype))
+
+
+def tril(x, k: int = 0):
+    """``x`` with the elements above the ``k``-th diagonal set to zero.
+
+    >>> tril(ones((2, 2)))
+    Tensor([[1., 0.],
+            [1., 1.]])
+    """
+    x = operand(x, "x")
+    s = _shape(x)
+    return where(np.tri(s[-2], s[-1], k, dtype=bool), x, 0)
+
+
+def triu(x, k: int = 0):
+    """``x`` with the elements below the ``k``-th diagonal set to zero.
+
+    >>> triu(ones((2, 2)))
+    Tensor([[1., 1.],
+            [0., 1.]])
+    """
+    x = operand(x, "x")
+    s = _shape(x)
+    return where(np.tri(s[-2], s[-1], k - 1, dtype=bool), 0, x)
+
+
+def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1):
+    """The ``offset`` diagonal of the planes (``axis1``, ``axis2``), as the last axis.
+
+    >>> diagonal(array([[1.0, 2.0], [3.0, 4.0]]))
+    Tensor([1., 4.])
+    """
+    a = operand(a, "a")
+    ndim = len(_shape(a))
+    i, j = R._norm_axes(axis1, ndim)[0], R._norm_axes(axis2, ndim)[0]
+    rest = [d for d in range(ndim) if d not in (i, j)]
+    t = transpose(a, rest + [i, j])
+    n, m = _shape(t)[-2:]
+    rows = np.arange(_bi.max(0, -offset), _bi.min(n, m - offset) if offset >= 0 else _bi.min(n, m - offset))
+    rows = rows[rows < n]
+    cols = rows + offset
+    keep = (cols >= 0) & (cols < m)
+    return t[(Ellipsis, rows[keep], cols[keep])]
+
+
+def diag(a, k: int = 0):
+    """The ``k``-th diagonal of a matrix, or a matrix with the vector ``a`` on its ``k``-th diagonal.
+
+    >>> diag(array([1.0, 2.0]))
+    Tensor([[1., 0.],
+            [0., 2.]])
+    """
+    a = operand(a, "a")
+    shape = _shape(a)
+    if len(shape) == 2:
+        return diagonal(a, k)
+    if len(shape) != 1:
+        raise ValueError(f"diag: a must be 1-D or 2-D; got shape {shape}")
+    n = shape[0] + (k if k > 0 else -k)
+    rows = np.arange(shape[0]) + _bi.max(-k, 0)
+    dtype = np.asarray(raw_value(a)).dtype
+    return scatter_set(np.zeros((n, n), dtype=dtype), a, (rows, rows + k))
+
+
+def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None):
+    """Sum of the ``offset`` diagonal.
+
+    >>> trace(array([[1.0, 2.0], [3.0, 4.0]]))
+    Tensor(5.)
+    """
+    out = sum(diagonal(a, offset, axis1, axis2), axis=-1)
+    return out if dtype is None else astype(out, dtype)
+
+
+def outer(a, b):
+    """Outer product of the flattened ``a`` and ``b``.
+
+    >>> outer(array([1.0, 2.0]), array([3.0, 4.0]))
+    Tensor([[3., 4.],
+            [6., 8.]])
+    """
+    return multiply(reshape(operand(a, "a"), (-1, 1)), reshape(operand(b, "b"), (1, -1)))
+
+
+def tensordot(a, b, axes=2):
+    """Sum of products over the last ``axes`` axes of ``a`` and the first of ``b`` (or the listed pairs).
+
+    >>> tensordot(ones((2, 3)), ones((3, 4)), axes=1).shape
+    (2, 4)
+    """
+    a, b = operand(a, "a"), operand(b, "b")
+    sa, sb = _shape(a), _shape(b)
+    if isinstance(axes, (int, np.integer)):
+        ax_a, ax_b = list(range(len(sa) - int(axes), len(sa))), list(range(int(axes)))
+    else:
+        ax_a, ax_b = ([axes[0]] if isinstance(axes[0], int) else list(axes[0]),
+                      [axes[1]] if isinstance(axes[1], int) else list(axes[1]))
+    ax_a = [R._norm_axes(x, len(sa))[0] for x in ax_a]
+    ax_b = [R._norm_axes(x, len(sb))[0] for x in ax_b]
+    free_a = [i for i in range(len(sa)) if i not in ax_a]
+    free_b = [i for i in range(len(sb)) if i not in ax_b]
+    k = int(np.prod([sa[i] for i in ax_a], dtype=np.int64))
+    left = reshape(transpose(a, free_a + ax_a), (-1, k))
+    right = reshape(transpose(b, ax_b + free_b), (k, -1))
+    return reshape(matmul(left, right), tuple(sa[i] for i in free_a) + tuple(sb[i] for i in free_b))
+
+
+def inner(a, b):
+    """Sum of products over the last axes of ``a`` and ``b``.
+
+    >>> inner(array([1.0, 2.0]), array([3.0, 4.0]))
+    Tensor(11.)
+    """
+    a, b = operand(a, "a"), operand(b, "b")
+    return tensordot(a, b, ([len(_shape(a)) - 1], [len(_shape(b)) - 1]))
+
+
+def addmm(c, a, b, alpha: float = 1.0, beta: float = 1.0):
+    """``alpha * (a @ b) + beta * c``.
+
+    >>> addmm(ones((2, 2)), ones((2, 2)), ones((2, 2)), alpha=2.0)
+    Tensor([[5., 5.],
+            [5., 5.]])
+    """
+    return add(multiply(alpha, matmul(a, b)), multiply(beta, c))
+
+
+def meshgrid(*arrays, sparse: bool = False, indexing: str = "xy"):
+    """Coordinate grids from 1-D arrays (``indexing="xy"`` swaps the first two axes, as numpy does).
+
+    >>> [g.shape for g in meshgrid(arange(3.0), arange(2.0))]
+    [(2, 3), (2, 3)]
+    """
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij'; got {indexing!r}")
+    arrays = [flatten(operand(x, f"arrays[{i}]")) for i, x in enumerate(arrays)]
+    n = len(arrays)
+    sizes = [_shape(x)[0] for x in arrays]
+    if indexing == "xy" and n >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for i, x in enumerate(arrays):
+        pos = i if indexing == "ij" or n < 2 or i > 1 else 1 - i
+        view = [1] * n
+        view[pos] = _shape(x)[0]
+        g = reshape(x, view)
+        out.append(g if sparse else broadcast_to(g, sizes))
+    return tuple(out)
+
+
+def _atleast(nd, a):
+    a = operand(a, "a")
+    s = _shape(a)
+    if len(s) >= nd:
+        return wrap(a)
+    if nd == 3 and len(s) == 2:
+        return reshape(a, s + (1,))
+    if nd == 3 and len(s) == 1:
+        return reshape(a, (1,) + s + (1,))
+    return reshape(a, (1,) * (nd - len(s)) + s)
+
+
+def atleast_1d(*arrays):
+    """Arrays with at least one dimension.
+
+    >>> atleast_1d(array(1.0)).shape
+    (1,)
+    """
+    out = [_atleast(1, a) for a in arrays]
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arrays):
+    """Arrays with at least two dimensions.
+
+    >>> atleast_2d(array([1.0])).shape
+    (1, 1)
+    """
+    out = [_atleast(2, a) for a in arrays]
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*arrays):
+    """Arrays with at least three dimensions.
+
+    >>> atleast_3d(array([1.0, 2.0])).shape
+    (1, 2, 1)
+    """
+    out = [_atleast(3, a) for a in arrays]
+    return out[0] if len(out) == 1 else out
+
+
+def broadcast_arrays(*arrays):
+    """The arrays broadcast to their common shape.
+
+    >>> [a.shape for a in broadcast_arrays(ones((2, 1)), ones(3))]
+    [(2, 3), (2, 3)]
+    """
+    arrays = [operand(a, f"arrays[{i}]") for i, a in enumerate(arrays)]
+    shape = np.broadcast_shapes(*[_shape(a) for a in arrays])
+    return tuple(broadcast_to(a, shape) for a in arrays)

@@ -42,9 +42,49 @@ FUNCTIONS = {
     "numpy ufunc": lambda x, y: np.exp(x) * np.sin(y),
     "ndarray on the left": lambda x, y: np.ones(3) + x,
 }
+# added with the MLX face (issue 13)
+FUNCTIONS.update({
+    "tan": lambda x, y: mgx.tan(x), "sinh": lambda x, y: mgx.sinh(x), "cosh": lambda x, y: mgx.cosh(x),
+    "arcsin": lambda x, y: mgx.arcsin(x), "arccos": lambda x, y: mgx.arccos(x), "arctan": lambda x, y: mgx.arctan(x),
+    "arcsinh": lambda x, y: mgx.arcsinh(x), "arccosh": lambda x, y: mgx.arccosh(x + 1.0),
+    "arctanh": lambda x, y: mgx.arctanh(x), "log1p": lambda x, y: mgx.log1p(x), "expm1": lambda x, y: mgx.expm1(x),
+    "log2": lambda x, y: mgx.log2(x), "log10": lambda x, y: mgx.log10(x), "erf": lambda x, y: mgx.erf(x),
+    "reciprocal": lambda x, y: mgx.reciprocal(x), "rsqrt": lambda x, y: mgx.rsqrt(x),
+    "degrees": lambda x, y: mgx.degrees(x), "radians": lambda x, y: mgx.radians(x),
+    "nan_to_num": lambda x, y: mgx.nan_to_num(x), "arctan2": lambda x, y: mgx.arctan2(x, y),
+    "remainder": lambda x, y: mgx.remainder(x, y * 0.3), "divmod": lambda x, y: mgx.divmod(x, y * 0.3)[1],
+    "logaddexp": lambda x, y: mgx.logaddexp(x, y), "prod": lambda x, y: mgx.prod(x, axis=1),
+    "cumsum": lambda x, y: mgx.cumsum(x, axis=1, reverse=True), "cumprod": lambda x, y: mgx.cumprod(x, axis=1),
+    "cummax": lambda x, y: mgx.cummax(x, axis=1), "cummin": lambda x, y: mgx.cummin(x, axis=0),
+    "logcumsumexp": lambda x, y: mgx.logcumsumexp(x, axis=1), "median": lambda x, y: mgx.median(x, axis=1),
+    "sort": lambda x, y: mgx.sort(x, axis=1), "topk": lambda x, y: mgx.topk(x, 2), "partition": lambda x, y:
+    mgx.partition(x, 1), "take_along_axis": lambda x, y: mgx.take_along_axis(x, np.array([[2, 0], [1, 1]]), 1),
+    "put_along_axis": lambda x, y: mgx.put_along_axis(x, np.array([[2], [0]]), y[:, :1], 1),
+    "pad": lambda x, y: mgx.pad(x, 1), "split": lambda x, y: mgx.split(x, [1], axis=1)[1],
+    "repeat": lambda x, y: mgx.repeat(x, 2, axis=0), "tile": lambda x, y: mgx.tile(x, (2, 1)),
+    "roll": lambda x, y: mgx.roll(x, 1, axis=1), "moveaxis": lambda x, y: mgx.moveaxis(x, 0, 1),
+    "unflatten": lambda x, y: mgx.unflatten(x, 1, (3, 1)), "unstack": lambda x, y: mgx.unstack(x)[1],
+    "slice_update": lambda x, y: mgx.slice_update(x, y[:1, :2], [1, 1]),
+    "scatter_set": lambda x, y: mgx.scatter_set(x, y[0], 1), "tril": lambda x, y: mgx.tril(x),
+    "triu": lambda x, y: mgx.triu(x, 1), "diag": lambda x, y: mgx.diag(x[0]), "diagonal": lambda x, y: mgx.diagonal(x),
+    "trace": lambda x, y: mgx.trace(x), "outer": lambda x, y: mgx.outer(x, y),
+    "inner": lambda x, y: mgx.inner(x, y), "tensordot": lambda x, y: mgx.tensordot(x, y, ([1], [1])),
+    "addmm": lambda x, y: mgx.addmm(x[:, :2], x, mgx.transpose(y)[:, :2], alpha=2.0),
+    "meshgrid": lambda x, y: mgx.meshgrid(x[0], y[1])[1], "atleast_1d": lambda x, y: mgx.atleast_1d(x),
+    "atleast_2d": lambda x, y: mgx.atleast_2d(x[0]), "atleast_3d": lambda x, y: mgx.atleast_3d(x),
+    "broadcast_arrays": lambda x, y: mgx.broadcast_arrays(x, y[0])[1],
+    "at add": lambda x, y: x.at[[0, 0]].add(y[0]), "at multiply": lambda x, y: x.at[[0, 0]].multiply(y[0]),
+    "at divide": lambda x, y: x.at[1].divide(y[0]), "at maximum": lambda x, y: x.at[[1, 0]].maximum(y[::-1]),
+    "at minimum": lambda x, y: x.at[0].minimum(y[1]), "at subtract": lambda x, y: x.at[:, 1].subtract(y[:, 0]),
+})
 MISSING = {"array", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "linspace",  # creation
            "argmax", "argmin", "stop_gradient",  # no derivative
-           "equal", "not_equal", "less", "less_equal", "greater", "greater_equal"}  # comparisons
+           "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",  # comparisons
+           # added with the MLX face: no derivative (rounding, logic, bits, tests, indices, constants)
+           "sign", "floor", "ceil", "round", "trunc", "isnan", "isinf", "isfinite", "floor_divide",
+           "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+           "bitwise_invert", "left_shift", "right_shift", "isclose", "allclose", "array_equal", "all", "any",
+           "argsort", "argpartition", "tri"}
 
 
 def test_every_function_is_covered():

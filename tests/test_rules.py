@@ -38,6 +38,9 @@ def test_elementwise_primitives_have_one_partial_per_input():
 
 # inputs where each elementwise primitive is smooth
 DOMAIN = {"log": (0.2, 3.0), "sqrt": (0.2, 3.0), "pow": (0.2, 3.0), "div": (0.5, 3.0)}
+DOMAIN.update({"arcsin": (-0.9, 0.9), "arccos": (-0.9, 0.9), "arctanh": (-0.9, 0.9), "arccosh": (1.2, 3.0),
+               "log1p": (-0.5, 3.0), "log2": (0.2, 3.0), "log10": (0.2, 3.0), "remainder": (0.5, 3.0),
+               "tan": (-1.2, 1.2)})  # the primitives added with the MLX face (issue 13)
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)

@@ -169,10 +169,25 @@ def test_comparisons_have_no_gradient():
     np.testing.assert_array_equal(x.grad, [2.0, -1.0, 2.0])
 
 
-def test_item_assignment_is_refused():
+def test_item_assignment_names_a_new_array_as_in_mlx():
     x = mgx.array([1.0, 2.0])
-    with pytest.raises(TypeError, match="item assignment"):
+    before = x.data
+    x[0] = 5.0
+    assert x.tolist() == [5.0, 2.0] and before.tolist() == [1.0, 2.0]  # the old value is not written over
+    y = mgx.array([0.0, 0.0, 0.0])
+    g = mgx.grad(lambda v: (lambda z: (z.__setitem__(1, v * 3.0), mgx.sum(z * z))[1])(mgx.zeros(3)))(2.0)
+    assert g == pytest.approx(36.0)
+    y[mgx.array([0, 2])] = mgx.array([1.0, 4.0])
+    assert y.tolist() == [1.0, 0.0, 4.0]
+
+
+def test_item_assignment_to_a_traced_variable_is_refused():
+    def f(x):
         x[0] = 5.0
+        return mgx.sum(x)
+
+    with pytest.raises(TypeError, match="item assignment"):
+        mgx.grad(f)(mgx.array([1.0, 2.0]))
 
 
 # ---------------------------------------------------------------------------

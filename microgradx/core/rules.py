@@ -558,7 +558,8 @@ STOP_GRADIENT = constant("stop_gradient", lambda x: x)
 # Reductions
 # ---------------------------------------------------------------------------
 def _sum_forward(x, axis=None, keepdims=False):
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    dtype = getattr(x, "dtype", None)  # integers keep their dtype (numpy would widen int32 to int64)
+    return np.sum(x, axis=axis, keepdims=keepdims, dtype=dtype if dtype is not None and dtype.kind in "iu" else None)
 
 
 def _sum_vjp(g, out, inputs, params, needs):
@@ -792,3 +793,279 @@ def _matmul_forward(a, b):
 
 MATMUL = _register(Primitive("matmul", _matmul_forward, vjp=_matmul_vjp, jvp=_matmul_jvp,
                              formulas=("d(A@B)/dA: g @ Bᵀ", "d(A@B)/dB: Aᵀ @ g")))
+
+
+import math as _pymath  # noqa: E402 - used by the block below only
+
+
+# ===========================================================================
+# Added for the MLX face (issue 13): more elementwise functions, cumulative
+# products and sums, products, padding and scatter-by-assignment.  Everything
+# else the face offers (sort, split, take_along_axis, cummax, logaddexp, ...)
+# is composed from the primitives of this table in microgradx.ops.
+# ===========================================================================
+def sqrt_(x):
+    return apply(SQRT, x)
+
+
+def cosh(x):
+    return apply(COSH, x)
+
+
+def sinh(x):
+    return apply(SINH, x)
+
+
+def floor(x):
+    return apply(FLOOR, x)
+
+
+def _math(fn):
+    """Forward for a plain float with :mod:`math` (IEEE results where :mod:`math` raises), numpy otherwise."""
+    scalar = getattr(_pymath, fn.__name__.replace("arc", "a"), None)
+
+    def forward(x):
+        if type(x) in _NUMBERS and scalar is not None:
+            try:
+                return scalar(x)
+            except (ValueError, OverflowError):
+                pass
+        with np.errstate(all="ignore"):
+            out = fn(x)
+        return float(out) if type(x) in _NUMBERS else out
+
+    forward.__name__ = fn.__name__
+    return forward
+
+
+def _erf(x):
+    if type(x) in _NUMBERS:
+        return _pymath.erf(x)
+    x = np.asarray(x)
+    return np.vectorize(_pymath.erf, otypes=[x.dtype if x.dtype.kind == "f" else np.float64])(x)
+
+
+_erf.__name__ = "erf"
+
+# --- unary, with their local derivatives (written with the generic operations, so second order works)
+TAN = elementwise("tan", _math(np.tan), [lambda x, out: 1.0 + out * out], ["d(tan x)/dx = 1 + tan(x)²"])
+SINH = elementwise("sinh", _math(np.sinh), [lambda x, out: cosh(x)], ["d(sinh x)/dx = cosh x"])
+COSH = elementwise("cosh", _math(np.cosh), [lambda x, out: sinh(x)], ["d(cosh x)/dx = sinh x"])
+ARCSIN = elementwise("arcsin", _math(np.arcsin), [lambda x, out: 1.0 / sqrt_(1.0 - x * x)],
+                     ["d(arcsin x)/dx = 1/√(1-x²)"])
+ARCCOS = elementwise("arccos", _math(np.arccos), [lambda x, out: -1.0 / sqrt_(1.0 - x * x)],
+                     ["d(arccos x)/dx = -1/√(1-x²)"])
+ARCTAN = elementwise("arctan", _math(np.arctan), [lambda x, out: 1.0 / (1.0 + x * x)], ["d(arctan x)/dx = 1/(1+x²)"])
+ARCSINH = elementwise("arcsinh", _math(np.arcsinh), [lambda x, out: 1.0 / sqrt_(x * x + 1.0)],
+                      ["d(arcsinh x)/dx = 1/√(x²+1)"])
+ARCCOSH = elementwise("arccosh", _math(np.arccosh), [lambda x, out: 1.0 / sqrt_(x * x - 1.0)],
+                      ["d(arccosh x)/dx = 1/√(x²-1)"])
+ARCTANH = elementwise("arctanh", _math(np.arctanh), [lambda x, out: 1.0 / (1.0 - x * x)],
+                      ["d(arctanh x)/dx = 1/(1-x²)"])
+LOG1P = elementwise("log1p", _math(np.log1p), [lambda x, out: 1.0 / (1.0 + x)], ["d ln(1+x)/dx = 1/(1+x)"])
+EXPM1 = elementwise("expm1", _math(np.expm1), [lambda x, out: out + 1.0], ["d(e^x - 1)/dx = e^x"])
+LOG2 = elementwise("log2", _math(np.log2), [lambda x, out: 1.0 / (x * 0.6931471805599453)],
+                   ["d(log2 x)/dx = 1/(x ln 2)"])
+LOG10 = elementwise("log10", _math(np.log10), [lambda x, out: 1.0 / (x * 2.302585092994046)],
+                    ["d(log10 x)/dx = 1/(x ln 10)"])
+ERF = elementwise("erf", _erf, [lambda x, out: 1.1283791670955126 * exp(-(x * x))],
+                  ["d erf(x)/dx = 2/√π · e^(-x²)"])
+
+# --- binary
+def _remainder_float(x, y):
+    try:
+        return x % y
+    except ZeroDivisionError:
+        return float("nan")
+
+
+ARCTAN2 = elementwise("arctan2", _pick(_pymath.atan2, np.arctan2, 2),
+                      [lambda y, x, out: x / (x * x + y * y), lambda y, x, out: -y / (x * x + y * y)],
+                      ["d atan2(y,x)/dy = x/(x²+y²)", "d atan2(y,x)/dx = -y/(x²+y²)"])
+REMAINDER = elementwise("remainder", _pick(_remainder_float, np.remainder, 2),
+                        [lambda x, y, out: ONE, lambda x, y, out: -floor(x / y)],
+                        ["d(x mod y)/dx = 1", "d(x mod y)/dy = -floor(x/y)"])
+
+# --- no derivative (rounding, logic, bit operations, tests)
+FLOOR = constant("floor", np.floor)
+CEIL = constant("ceil", np.ceil)
+ROUND = constant("round", lambda x, decimals=0: np.round(x, decimals))
+TRUNC = constant("trunc", np.trunc)
+FLOOR_DIVIDE = constant("floor_divide", np.floor_divide)
+LOGICAL_AND = constant("logical_and", np.logical_and)
+LOGICAL_OR = constant("logical_or", np.logical_or)
+LOGICAL_XOR = constant("logical_xor", np.logical_xor)
+LOGICAL_NOT = constant("logical_not", np.logical_not)
+BITWISE_AND = constant("bitwise_and", np.bitwise_and)
+BITWISE_OR = constant("bitwise_or", np.bitwise_or)
+BITWISE_XOR = constant("bitwise_xor", np.bitwise_xor)
+BITWISE_INVERT = constant("bitwise_invert", np.invert)
+LEFT_SHIFT = constant("left_shift", np.left_shift)
+RIGHT_SHIFT = constant("right_shift", np.right_shift)
+ISNAN = constant("isnan", np.isnan)
+ISINF = constant("isinf", np.isinf)
+ISFINITE = constant("isfinite", np.isfinite)
+
+
+# ---------------------------------------------------------------------------
+# Cumulative sum and product (inclusive, forward along one axis; the face
+# builds reverse and exclusive variants by flipping and shifting)
+# ---------------------------------------------------------------------------
+def _flip(x, axis):
+    """``x`` reversed along ``axis`` (a getitem, so it is differentiable)."""
+    ax = axis % len(shape_of(x))
+    return getitem(x, (slice(None),) * ax + (slice(None, None, -1),))
+
+
+def cumsum(x, axis):
+    return apply(CUMSUM, x, axis=axis)
+
+
+def cumprod(x, axis):
+    return apply(CUMPROD, x, axis=axis)
+
+
+CUMSUM = _register(Primitive(
+    "cumsum", lambda x, axis: np.cumsum(x, axis=axis, dtype=np.asarray(x).dtype),
+    vjp=lambda g, out, inputs, params, needs: (_flip(cumsum(_flip(g, params["axis"]), params["axis"]),
+                                                     params["axis"]),),
+    jvp=_linear_jvp(cumsum), formulas=("reverse cumulative sum of g",)))
+
+
+def _moveaxis_last(x, axis):
+    n = len(shape_of(x))
+    ax = axis % n
+    perm = tuple(i for i in range(n) if i != ax) + (ax,)
+    return transpose(x, perm), _inverse_permutation(perm)
+
+
+def _products_but_one(x, axis):
+    """``P[..., i, j] = prod(x_k for k <= j, k != i)`` along ``axis`` (moved last), and the mask ``j >= i``.
+
+    The exact partial derivatives of a cumulative product, zeros in ``x`` included:
+    ``d y_j / d x_i = P[i, j]`` for ``i <= j``.  Built with where and cumprod, so it is differentiable.
+    """
+    xl, back = _moveaxis_last(x, axis)
+    n = shape_of(xl)[-1]
+    diagonal = np.eye(n, dtype=bool)
+    rows = where(diagonal, 1.0, reshape(xl, shape_of(xl)[:-1] + (1, n)))
+    upper = np.triu(np.ones((n, n), dtype=bool))  # [i, j]: j >= i
+    return where(upper, cumprod(rows, -1), 0.0), back
+
+
+def _cumprod_vjp(g, out, inputs, params, needs):
+    x, axis = inputs[0], params["axis"]
+    if not np.any(np.asarray(_plain(x)) == 0):  # no zeros: the short formula is exact
+        return (_flip(cumsum(_flip(g * out, axis), axis), axis) / x,)
+    p, back = _products_but_one(x, axis)
+    gl, _ = _moveaxis_last(g, axis)
+    s = shape_of(gl)
+    return (transpose(sum_(reshape(gl, s[:-1] + (1, s[-1])) * p, axis=-1), back),)
+
+
+def _cumprod_jvp(tangents, out, inputs, params):
+    x, axis, t = inputs[0], params["axis"], tangents[0]
+    if not np.any(np.asarray(_plain(x)) == 0):
+        return out * cumsum(t / x, axis)
+    p, back = _products_but_one(x, axis)
+    tl, _ = _moveaxis_last(t, axis)
+    s = shape_of(tl)
+    return transpose(sum_(reshape(tl, s + (1,)) * p, axis=-2), back)
+
+
+def _plain(x):
+    from .dispatch import raw_value
+
+    return raw_value(x)
+
+
+CUMPROD = _register(Primitive(
+    "cumprod", lambda x, axis: np.cumprod(x, axis=axis, dtype=np.asarray(x).dtype),
+    vjp=_cumprod_vjp, jvp=_cumprod_jvp,
+    formulas=("d y_j/d x_i = prod of x_k, k <= j, k != i (for i <= j)",)))
+
+
+# ---------------------------------------------------------------------------
+# Product: a weighted reduction whose weight at x_i is the product of the others
+# ---------------------------------------------------------------------------
+def _prod_forward(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    return np.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype if x.dtype.kind != "b" else None)
+
+
+def _others_product(out, inputs, params):
+    """Weights of a product: prod(x) / x_i, computed without dividing where x has zeros."""
+    x = inputs[0]
+    shape = shape_of(x)
+    axes = _norm_axes(params.get("axis"), len(shape))
+    keep = _keep_shape(shape, axes)
+    if not np.any(np.asarray(_plain(x)) == 0):
+        return reshape(out, keep) / x, keep
+    # move the reduced axes last and flatten them: exclusive cumulative products from both ends
+    kept = tuple(i for i in range(len(shape)) if i not in axes)
+    perm = kept + axes
+    moved = transpose(x, perm)
+    m = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    flat = reshape(moved, tuple(shape[i] for i in kept) + (m,))
+    one = np.ones(shape_of(flat)[:-1] + (1,), dtype=_float_dtype(x))
+    left = concatenate([one, getitem(cumprod(flat, -1), (Ellipsis, slice(None, -1)))], -1)
+    right = _flip(concatenate([one, getitem(cumprod(_flip(flat, -1), -1), (Ellipsis, slice(None, -1)))], -1), -1)
+    others = reshape(left * right, shape_of(moved))
+    return transpose(others, _inverse_permutation(perm)), keep
+
+
+_prod_vjp, _prod_jvp = _weighted_reduction(_others_product)
+PROD = _register(Primitive("prod", _prod_forward, vjp=_prod_vjp, jvp=_prod_jvp,
+                           formulas=("d(Πx)/dx_i = product of the other elements",)))
+
+
+# ---------------------------------------------------------------------------
+# Constant padding, and writing values into positions of an array
+# ---------------------------------------------------------------------------
+def pad(x, widths, value):
+    return apply(PAD, x, widths=widths, value=value)
+
+
+def _unpad(g, widths):
+    return getitem(g, tuple(slice(lo, shape_of(g)[i] - hi) for i, (lo, hi) in enumerate(widths)))
+
+
+PAD = _register(Primitive(
+    "pad", lambda x, widths, value: np.pad(x, widths, mode="constant", constant_values=value),
+    vjp=lambda g, out, inputs, params, needs: (_unpad(g, params["widths"]),),
+    jvp=lambda tangents, out, inputs, params: pad(tangents[0], params["widths"], 0),
+    formulas=("cut the padding off g",)))
+
+
+def scatter_set(x, v, index):
+    return apply(SCATTER_SET, x, v, index=index)
+
+
+def _scatter_set_forward(x, v, index):
+    out = np.array(x, dtype=np.result_type(x, v) if np.asarray(v).dtype.kind == "f" else np.asarray(x).dtype)
+    out[index] = v
+    return out
+
+
+def _scatter_set_vjp(g, out, inputs, params, needs):
+    x, v = inputs
+    index = params["index"]
+    gx = gv = None
+    if needs[0]:
+        gx = cast_like(scatter_set(g, 0.0, index), x)
+    if needs[1]:
+        gv = unbroadcast(getitem(g, index), v)
+    return gx, gv
+
+
+def _scatter_set_jvp(tangents, out, inputs, params):
+    tx, tv = tangents
+    x, v = inputs
+    tx = zeros_like_value(out) if tx is None else tx
+    tv = 0.0 if tv is None else tv
+    return scatter_set(tx, tv, params["index"])
+
+
+SCATTER_SET = _register(Primitive(
+    "scatter_set", _scatter_set_forward, vjp=_scatter_set_vjp, jvp=_scatter_set_jvp,
+    formulas=("g with zeros where values were written", "g gathered at the written positions")))

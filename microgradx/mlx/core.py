@@ -36,12 +36,12 @@ import math
 
 import numpy as np
 
-import microgradx as _mgx
-from microgradx import ops as _ops
-from microgradx.core.dispatch import node_types as _node_types
-from microgradx.core.dispatch import raw_value as _raw_value
-from microgradx.nodes.dual import Dual as _Dual
-from microgradx.nodes.tensor import Tensor as _Tensor
+from .. import ops as _ops
+from .. import transforms as _transforms
+from ..core.dispatch import node_types as _node_types
+from ..core.dispatch import raw_value as _raw_value
+from ..nodes.dual import Dual as _Dual
+from ..nodes.tensor import Tensor as _Tensor
 
 # ---------------------------------------------------------------------------
 # dtypes: numpy dtypes under MLX's names
@@ -100,7 +100,7 @@ def _from_data(data, dtype=None):
         value = np.asarray(_ops.operand(data, "val"))
     if dtype is None:
         dtype = _mlx_dtype(value)
-    return _mgx.array(value.astype(dtype, copy=False))
+    return _ops.array(value.astype(dtype, copy=False))
 
 
 def _all_python(data) -> bool:
@@ -278,7 +278,7 @@ def eye(n: int, m: int | None = None, k: int = 0, dtype=float32, *, stream=None)
     Tensor([[1., 0.],
             [0., 1.]], dtype=float32)
     """
-    return _mgx.array(np.eye(n, m, k, dtype=dtype))
+    return _ops.array(np.eye(n, m, k, dtype=dtype))
 
 
 def identity(n: int, dtype=float32, *, stream=None):
@@ -556,16 +556,109 @@ def device_count(device_type=cpu) -> int:
 # how many leading arguments of each function are arrays
 _ARITY = {
     1: ["abs", "exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "square", "negative",
-        "sum", "max", "min", "logsumexp", "softmax", "argmax", "argmin", "reshape", "transpose",
-        "swapaxes", "expand_dims", "squeeze", "broadcast_to", "flatten", "astype", "stop_gradient", "clip"],
+        "max", "min", "logsumexp", "softmax", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze",
+        "broadcast_to", "flatten", "astype", "stop_gradient", "clip", "tan", "sinh", "cosh", "arcsin", "arccos",
+        "arctan", "arcsinh", "arccosh", "arctanh", "log1p", "expm1", "log2", "log10", "erf", "reciprocal", "rsqrt",
+        "sign", "degrees", "radians", "floor", "ceil", "round", "trunc", "isnan", "isinf", "isfinite", "nan_to_num",
+        "logical_not", "bitwise_invert", "all", "any", "cummax", "cummin", "logcumsumexp", "median",
+        "sort", "topk", "partition", "pad", "split", "repeat", "tile", "roll", "moveaxis", "unflatten", "unstack",
+        "tril", "triu", "diag", "diagonal", "trace"],
     2: ["add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "matmul",
-        "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "take"],
-    3: ["where"],
+        "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "take", "take_along_axis",
+        "arctan2", "remainder", "floor_divide", "divmod", "logaddexp", "logical_and", "logical_or", "logical_xor",
+        "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift", "isclose", "allclose",
+        "array_equal", "outer", "inner", "tensordot"],
+    3: ["where", "addmm", "put_along_axis", "slice_update"],
+    64: ["meshgrid", "broadcast_arrays", "atleast_1d", "atleast_2d", "atleast_3d"],
 }
 for _n, _names in _ARITY.items():
     for _name in _names:
         globals()[_name] = _face(getattr(_ops, _name), _n)
 del _n, _names, _name
+
+# MLX's other names for the same functions
+for _alias, _name in {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "asinh": "arcsinh",
+                      "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2", "permute_dims": "transpose",
+                      "bitwise_not": "bitwise_invert"}.items():
+    globals()[_alias] = _face(getattr(_ops, _name), 2 if _name == "arctan2" else 1, _alias)
+del _alias, _name
+if "bitwise_not" in globals():
+    del bitwise_not  # noqa: F821 - not an MLX name
+
+
+def _exact_as_int32(a):
+    """Bools become int32 before a sum or product (MLX); numpy would widen them to int64."""
+    a = _from_data(a)
+    return _ops.astype(a, int32) if np.asarray(_raw_value(a)).dtype.kind == "b" else a
+
+
+def sum(a, axis=None, keepdims: bool = False, *, stream=None):  # noqa: A001 - MLX's name
+    """Sum over ``axis``; integer arrays keep their dtype and bools give int32, as in MLX.
+
+    >>> sum(array([True, True, False])), sum(array([1.0, 2.0]))
+    (Tensor(2, dtype=int32), Tensor(3., dtype=float32))
+    """
+    return _ops.sum(_exact_as_int32(a), axis, keepdims)
+
+
+def prod(a, axis=None, keepdims: bool = False, *, stream=None):
+    """Product over ``axis`` (bools give int32).
+
+    >>> prod(array([2.0, 3.0]))
+    Tensor(6., dtype=float32)
+    """
+    return _ops.prod(_exact_as_int32(a), axis, keepdims)
+
+
+def cumsum(a, axis=None, *, reverse: bool = False, inclusive: bool = True, stream=None):
+    """Cumulative sum (see :func:`microgradx.cumsum`; bools give int32).
+
+    >>> cumsum(array([1, 2, 3]), reverse=True, inclusive=False)
+    Tensor([5, 3, 0], dtype=int32)
+    """
+    return _ops.cumsum(_exact_as_int32(a), axis, reverse=reverse, inclusive=inclusive)
+
+
+def cumprod(a, axis=None, *, reverse: bool = False, inclusive: bool = True, stream=None):
+    """Cumulative product (see :func:`microgradx.cumprod`).
+
+    >>> cumprod(array([1.0, 2.0, 3.0]))
+    Tensor([1., 2., 6.], dtype=float32)
+    """
+    return _ops.cumprod(_exact_as_int32(a), axis, reverse=reverse, inclusive=inclusive)
+
+
+def _uint32(fn):
+    @functools.wraps(fn)
+    def wrapped(a, *args, stream=None, **kwargs):
+        return _ops.astype(fn(_from_data(a), *args, **kwargs), uint32)
+
+    return wrapped
+
+
+argmax = _uint32(_ops.argmax)
+argmin = _uint32(_ops.argmin)
+argsort = _uint32(_ops.argsort)
+argpartition = _uint32(_ops.argpartition)
+
+
+def tri(n: int, m: int | None = None, k: int = 0, dtype=float32, *, stream=None):
+    """Ones at and below the ``k``-th diagonal (float32).
+
+    >>> tri(2).dtype
+    dtype('float32')
+    """
+    return _ops.tri(n, m, k, dtype=dtype)
+
+
+def positive(a, *, stream=None):
+    """``a`` itself (``+a``).
+
+    >>> positive(array([1.0]))
+    Tensor([1.], dtype=float32)
+    """
+    return _from_data(a)
+
 
 pow = _face(_ops.power, 2, "pow")  # noqa: A001 - MLX's alias
 
@@ -592,9 +685,17 @@ def stack(arrays, axis: int = 0, *, stream=None):
 
 
 # The transforms are the engine's own (MLX's argument rules live there).
-grad, value_and_grad, vjp, jvp = _mgx.grad, _mgx.value_and_grad, _mgx.vjp, _mgx.jvp
+grad, value_and_grad, vjp, jvp = _transforms.grad, _transforms.value_and_grad, _transforms.vjp, _transforms.jvp
 
 from . import random  # noqa: E402,F401 - mx.random
+
+
+def __getattr__(name: str):
+    """A name of ``mlx.core`` this face does not provide: an AttributeError that says so."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"module 'microgradx.mlx.core' has no attribute {name!r}: microgradx's MLX face does not "
+                         f"provide mlx.core.{name} (docs/mlx.rst lists what it provides and why)")
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in {
     "annotations", "builtins", "contextlib", "enum", "functools", "math", "np"}]

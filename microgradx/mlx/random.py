@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import microgradx as _mgx
-from microgradx import ops as _ops
-from microgradx.core.dispatch import node_types as _node_types
-from microgradx.core.dispatch import raw_value as _raw_value
+from .. import ops as _ops
+from ..core.dispatch import node_types as _node_types
+from ..core.dispatch import raw_value as _raw_value
 
 __all__ = ["seed", "key", "split", "normal", "uniform", "randint", "bernoulli", "categorical",
            "permutation", "truncated_normal", "gumbel", "laplace", "multivariate_normal"]
@@ -61,7 +60,7 @@ def key(seed: int):
     >>> key(0)
     Tensor([0, 0], dtype=uint32)
     """
-    return _mgx.array(_key_array(seed))
+    return _ops.array(_key_array(seed))
 
 
 def _generator(k) -> np.random.Generator:
@@ -82,7 +81,7 @@ def split(key, num: int = 2):
     >>> split(key(0)).shape
     (2, 2)
     """
-    return _mgx.array(_split_value(key, int(num)))
+    return _ops.array(_split_value(key, int(num)))
 
 
 def _rng(key) -> np.random.Generator:
@@ -105,12 +104,16 @@ def _shape(shape, name="shape") -> tuple:
         raise TypeError(f"{name} must be a sequence of ints; got {type(shape).__name__}") from None
 
 
+def _text(shape) -> str:
+    return "(" + ",".join(str(n) for n in shape) + ")"
+
+
 def _value(x):
     return np.asarray(_raw_value(x)) if isinstance(x, _node_types()) else np.asarray(x)
 
 
 def _out(values, dtype):
-    return _mgx.array(np.asarray(values).astype(dtype))
+    return _ops.array(np.asarray(values).astype(dtype))
 
 
 def normal(shape=(), dtype=np.float32, loc=None, scale=None, key=None):
@@ -136,7 +139,11 @@ def uniform(low=0.0, high=1.0, shape=(), dtype=np.float32, key=None):
     True
     """
     lo, hi = _value(low), _value(high)
-    shape = np.broadcast_shapes(_shape(shape), lo.shape, hi.shape)
+    shape = _shape(shape)
+    full = np.broadcast_shapes(shape, lo.shape, hi.shape)
+    if full != shape:
+        raise ValueError(f"[uniform] Cannot generate random values of shape {_text(shape)} from broadcasted "
+                         f"shape {_text(full)}.")
     u = _rng(key).random(shape)
     out = (lo + (hi - lo) * u).astype(dtype)
     out = np.where(out >= hi, np.nextafter(hi.astype(dtype), lo.astype(dtype)), out)  # rounding may reach high
@@ -215,9 +222,9 @@ def permutation(x, axis: int = 0, key=None):
     """
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
         return _out(_rng(key).permutation(int(x)), np.uint32)
-    from . import core
-
-    x = core.array(x) if not isinstance(x, _node_types()) else x
+    if not isinstance(x, _node_types()):
+        value = np.asarray(_ops.operand(x, "x"))
+        x = _ops.array(value.astype(np.float32) if value.dtype == np.float64 else value)  # MLX's float32
     order = _rng(key).permutation(x.shape[axis])
     return _ops.take(x, order, axis=axis)
 

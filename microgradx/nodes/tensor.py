@@ -209,10 +209,8 @@ class ArrayOps:
         return _ops.wrap(apply(R.GETITEM, self, index=_index(index)), (self,))
 
     def __setitem__(self, index, value):
-        raise TypeError(
-            f"{type(self).__name__} does not support item assignment (it would rewrite recorded history); "
-            "build a new array with mgx.where or mgx.concatenate, or write to .data of an eager leaf"
-        )
+        """``a[index] = value``, with MLX's meaning: ``a`` now names a new array (see :meth:`_assign`)."""
+        self._assign(index, value)
 
     # -- conversion -------------------------------------------------------------
     def item(self):
@@ -353,9 +351,9 @@ class ArrayOps:
         """See :func:`microgradx.swapaxes`."""
         return _ops.swapaxes(self, axis1, axis2)
 
-    def flatten(self):
+    def flatten(self, start_axis=0, end_axis=-1):
         """See :func:`microgradx.flatten`."""
-        return _ops.flatten(self)
+        return _ops.flatten(self, start_axis, end_axis)
 
     def squeeze(self, axis=None):
         """See :func:`microgradx.squeeze`."""
@@ -368,6 +366,240 @@ class ArrayOps:
     def astype(self, dtype):
         """See :func:`microgradx.astype`."""
         return _ops.astype(self, dtype)
+
+    # -- added for the MLX face (issue 13): bit operators, // and %, .at[], and MLX's array methods --------
+    __and__, __rand__ = _operator(R.BITWISE_AND), _operator(R.BITWISE_AND, reflected=True)
+    __or__, __ror__ = _operator(R.BITWISE_OR), _operator(R.BITWISE_OR, reflected=True)
+    __xor__, __rxor__ = _operator(R.BITWISE_XOR), _operator(R.BITWISE_XOR, reflected=True)
+    __lshift__, __rlshift__ = _operator(R.LEFT_SHIFT), _operator(R.LEFT_SHIFT, reflected=True)
+    __rshift__, __rrshift__ = _operator(R.RIGHT_SHIFT), _operator(R.RIGHT_SHIFT, reflected=True)
+    __floordiv__, __rfloordiv__ = _operator(R.FLOOR_DIVIDE), _operator(R.FLOOR_DIVIDE, reflected=True)
+    __mod__, __rmod__ = _operator(R.REMAINDER), _operator(R.REMAINDER, reflected=True)
+
+    def __invert__(self):
+        return _ops.bitwise_invert(self)
+
+    def __divmod__(self, other):
+        return tuple(_ops.divmod(self, other))
+
+    @property
+    def at(self):
+        """MLX's functional updates: ``x.at[idx].add(v)`` is a new array (repeated indices accumulate).
+
+        >>> Tensor([1.0, 2.0, 3.0]).at[[0, 0, 2]].add(1.0)
+        Tensor([3., 2., 4.])
+        """
+        return _At(self)
+
+    def _assign(self, index, value):
+        """Make this array name ``scatter_set(self, value, index)`` -- MLX's item assignment.
+
+        An array that is a constant where the assignment runs (an eager value, or an outside value
+        inside a transform) simply takes the new value; the value assigned may depend on a
+        transform's variables (``y = zeros(3); y[idx] = x`` inside ``grad``).  A variable of a running
+        transform cannot be overwritten in place: the nodes already computed from it would see the
+        change; write ``x = mgx.scatter_set(x, value, index)`` instead.
+        """
+        if self._level != 0 and is_active(self._level):
+            raise TypeError(
+                "item assignment to an array that a running transform differentiates would change the "
+                "values already computed from it; write x = mgx.scatter_set(x, value, index) "
+                "(or mx.slice_update / mx.put_along_axis) instead"
+            )
+        base = raw_value(self)
+        new = _ops.scatter_set(np.asarray(base), value, index)
+        for name in ("_value", "_level", "_prim", "_parents", "_saved", "_params"):
+            object.__setattr__(self, name, getattr(new, name))
+
+    def prod(self, axis=None, keepdims=False):
+        """See :func:`microgradx.prod`."""
+        return _ops.prod(self, axis, keepdims)
+
+    def all(self, axis=None, keepdims=False):
+        """See :func:`microgradx.all`."""
+        return _ops.all(self, axis, keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        """See :func:`microgradx.any`."""
+        return _ops.any(self, axis, keepdims)
+
+    def cumsum(self, axis=None, *, reverse=False, inclusive=True):
+        """See :func:`microgradx.cumsum`."""
+        return _ops.cumsum(self, axis, reverse=reverse, inclusive=inclusive)
+
+    def cumprod(self, axis=None, *, reverse=False, inclusive=True):
+        """See :func:`microgradx.cumprod`."""
+        return _ops.cumprod(self, axis, reverse=reverse, inclusive=inclusive)
+
+    def cummax(self, axis=None, *, reverse=False, inclusive=True):
+        """See :func:`microgradx.cummax`."""
+        return _ops.cummax(self, axis, reverse=reverse, inclusive=inclusive)
+
+    def cummin(self, axis=None, *, reverse=False, inclusive=True):
+        """See :func:`microgradx.cummin`."""
+        return _ops.cummin(self, axis, reverse=reverse, inclusive=inclusive)
+
+    def split(self, indices_or_sections, axis=0):
+        """See :func:`microgradx.split`."""
+        return _ops.split(self, indices_or_sections, axis)
+
+    def moveaxis(self, source, destination):
+        """See :func:`microgradx.moveaxis`."""
+        return _ops.moveaxis(self, source, destination)
+
+    def round(self, decimals=0):
+        """See :func:`microgradx.round`."""
+        return _ops.round(self, decimals)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        """See :func:`microgradx.diagonal`."""
+        return _ops.diagonal(self, offset, axis1, axis2)
+
+    def diag(self, k=0):
+        """See :func:`microgradx.diag`."""
+        return _ops.diag(self, k)
+
+    def reciprocal(self):
+        """See :func:`microgradx.reciprocal`."""
+        return _ops.reciprocal(self)
+
+    def rsqrt(self):
+        """See :func:`microgradx.rsqrt`."""
+        return _ops.rsqrt(self)
+
+    def log1p(self):
+        """See :func:`microgradx.log1p`."""
+        return _ops.log1p(self)
+
+    def log2(self):
+        """See :func:`microgradx.log2`."""
+        return _ops.log2(self)
+
+    def log10(self):
+        """See :func:`microgradx.log10`."""
+        return _ops.log10(self)
+
+    def logcumsumexp(self, axis=None, *, reverse=False, inclusive=True):
+        """See :func:`microgradx.logcumsumexp`."""
+        return _ops.logcumsumexp(self, axis, reverse=reverse, inclusive=inclusive)
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all elements."""
+        return self.size * self.dtype.itemsize
+
+
+class _At:
+    """``x.at[index]``: the index, waiting for the update (MLX's ``ArrayAt``)."""
+
+    __slots__ = ("_array",)
+
+    def __init__(self, array):
+        self._array = array
+
+    def __getitem__(self, index):
+        return _AtIndex(self._array, _index(index))
+
+
+class _AtIndex:
+    """``x.at[index].add(v)`` and friends: a new array; positions listed twice are updated twice.
+
+    ``add``/``subtract`` accumulate in one scatter-add; the others apply the update once per
+    repetition of a position (a round per repetition), so every update takes part and is
+    differentiable.
+
+    Examples
+    --------
+    >>> x = Tensor([1.0, 2.0, 3.0])
+    >>> x.at[1].multiply(10.0), x.at[[0, 0]].maximum(5.0), x.at[np.array([2, 2])].subtract(1.0)
+    (Tensor([ 1., 20.,  3.]), Tensor([5., 2., 3.]), Tensor([1., 2., 1.]))
+    """
+
+    __slots__ = ("_array", "_index")
+
+    def __init__(self, array, index):
+        self._array = array
+        self._index = index
+
+    def _positions(self):
+        shape = self._array.shape
+        return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[self._index]
+
+    def add(self, value):
+        """``x[index] += value``, repeated positions accumulating."""
+        x = self._array
+        pos = self._positions()
+        v = _ops.broadcast_to(_ops.operand(self._number(value), "value"), pos.shape)
+        return _ops.add(x, R.scatter_add(v, self._index, x.shape))
+
+    def subtract(self, value):
+        """``x[index] -= value``."""
+        value = self._number(value)
+        return self.add(-value if isinstance(value, np.ndarray) else _ops.negative(_ops.operand(value, "value")))
+
+    def _number(self, value):
+        """A Python number as an array of the array's float dtype (so float32 stays float32)."""
+        if isinstance(value, (int, float)) and self._array.dtype.kind == "f":
+            return np.asarray(value, dtype=self._array.dtype)
+        return value
+
+    def _rounds(self, combine, value):
+        x = self._array
+        value = self._number(value)
+        pos = self._positions()
+        flat_pos = pos.reshape(-1)
+        if np.unique(flat_pos).size == flat_pos.size:  # every position once: one round
+            current = x[self._index]
+            return _ops.scatter_set(x, combine(current, value), self._index)
+        v = _ops.reshape(_ops.broadcast_to(_ops.operand(value, "value"), pos.shape), (-1,))
+        order = np.argsort(flat_pos, kind="stable")
+        ranks = np.empty_like(order)
+        sorted_pos = flat_pos[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_pos)) + 1]
+        run = np.arange(flat_pos.size) - np.repeat(starts, np.diff(np.r_[starts, flat_pos.size]))
+        ranks[order] = run
+        out = _ops.reshape(x, (-1,))
+        for r in range(int(ranks.max()) + 1):
+            sel = np.flatnonzero(ranks == r)
+            where = flat_pos[sel]
+            out = _ops.scatter_set(out, combine(out[where], v[sel]), where)
+        return _ops.reshape(out, x.shape)
+
+    def multiply(self, value):
+        """``x[index] *= value``."""
+        return self._rounds(_ops.multiply, value)
+
+    def divide(self, value):
+        """``x[index] /= value``."""
+        return self._rounds(_ops.divide, value)
+
+    def maximum(self, value):
+        """``x[index] = maximum(x[index], value)``; at ties both sides get the gradient (as in MLX)."""
+        return self._rounds(_tie_both(_ops.maximum, np.greater), value)
+
+    def minimum(self, value):
+        """``x[index] = minimum(x[index], value)``; at ties both sides get the gradient (as in MLX)."""
+        return self._rounds(_tie_both(_ops.minimum, np.less), value)
+
+
+def _tie_both(extreme, beats):
+    """MLX's scatter maximum/minimum: the value where it wins, else the old element; at a tie the
+    result is the old element and both receive the full gradient."""
+
+    def combine(current, value):
+        value = _ops.operand(value, "value")
+        c, v = np.asarray(raw_value(current)), np.asarray(raw_value(value))
+        wins = beats(v, c)
+        tie = (v == c).astype(np.result_type(c.dtype, v.dtype) if c.dtype.kind == "f" else np.float64)
+        picked = _ops.where(wins, value, current)
+        return picked + tie * (value - _ops.stop_gradient(value))
+
+    return combine
 
 
 _UFUNCS = {

@@ -584,13 +584,19 @@ def _forward(fun, args: list, tangents: dict, level) -> list:
     return fun(*args)
 
 
-def _tangent_of(o, level):
-    """The tangent carried by output ``o`` at ``level`` (zeros if ``o`` does not depend on the inputs)."""
+def _tangent_of(o, level, like=None):
+    """The tangent carried by output ``o`` at ``level`` (zeros if ``o`` does not depend on the inputs).
+
+    The zeros for an output with no float dtype (a comparison) take dtype ``like``, the tangents'
+    float dtype, as in MLX (float32 tangents give float32 zeros).
+    """
     if isinstance(o, Dual) and o._level == level and o._tangent is not None:
         t = o._tangent
         if _shape(t) != o.shape:  # a rule may hand back a broadcastable tangent
             t = ops.broadcast_to(t, o.shape)
         return t
+    if like is not None and o.dtype.kind not in "f":
+        return np.zeros(o.shape, dtype=like)
     return _zeros_like(o)
 
 
@@ -632,7 +638,8 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[list, lis
     with state.transform_level() as level:
         out = _forward(fun, primals, {i: _input_value(t) for i, t in enumerate(tangents)}, level)
     outputs = _outputs(out, "jvp")
-    return [_unwrap(o, level) for o in outputs], [_as_array(_tangent_of(o, level)) for o in outputs]
+    like = np.result_type(*[_float_dtype(t) for t in tangents]) if tangents else None
+    return [_unwrap(o, level) for o in outputs], [_as_array(_tangent_of(o, level, like)) for o in outputs]
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,623 @@
+"""MLX battery for the ``microgradx.mlx.core`` face: the same program through ``mlx.core`` and the face.
+
+Each case is ``case(mx)`` written once against ``mx``, which is either MLX's ``mlx.core`` or
+``microgradx.mlx.core``.  Both outcomes are compared:
+
+* ``same``: the same result structure with the same shapes, **dtypes** and values (float32
+  tolerance), or the same exception class and message;
+* ``same_class``: the same exception class (the messages say the same thing in other words);
+* ``differs``: a documented difference (docs/mlx.rst); both behaviours are asserted.
+
+Values, gradients (``grad`` of a weighted sum, so every element of the gradient is checked), forward
+derivatives (``jvp``), dtypes and errors.  Run ``python tests/test_mlx_face_conformance.py`` for the
+counts and the list of MLX functions the battery exercises.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+mlx = pytest.importorskip("mlx.core", reason="mlx cannot be imported: the MLX face battery needs mlx[cpu]",
+                          exc_type=ImportError)
+
+import microgradx as mgx  # noqa: E402
+import microgradx.mlx.core as face  # noqa: E402
+
+RNG = np.random.default_rng(13)
+A = RNG.uniform(-1.0, 1.0, (3, 4)).astype(np.float32)  # distinct values: no ties
+P = RNG.uniform(0.2, 0.9, (3, 4)).astype(np.float32)  # positive
+Z = np.array([[2.0, 0.0, 3.0, -1.0], [1.5, -2.0, 0.0, 0.0]], np.float32)  # zeros for products
+T = np.array([1.0, 3.0, 3.0, 2.0, 4.0, 0.5], np.float32)  # ties for cummax/cummin/sort
+AR = np.ascontiguousarray(A[::-1])  # (MLX takes no negative strides from numpy)
+B = RNG.uniform(-1.0, 1.0, (3, 4)).astype(np.float32)
+
+
+@dataclass
+class Case:
+    name: str
+    fn: Callable
+    kind: str = "same"
+    mlx: Callable | None = None
+    ours: Callable | None = None
+
+
+CASES: list[Case] = []
+
+
+def same(name, fn):
+    CASES.append(Case(name, fn))
+
+
+def same_class(name, fn):
+    CASES.append(Case(name, fn, "same_class"))
+
+
+def differs(name, fn, mlx_check, ours_check):
+    CASES.append(Case(name, fn, "differs", mlx_check, ours_check))
+
+
+@dataclass
+class Outcome:
+    value: Any = None
+    error: BaseException | None = None
+
+
+def run(fn, mx) -> Outcome:
+    try:
+        return Outcome(value=fn(mx))
+    except Exception as exc:  # the outcome of a case may be an exception
+        return Outcome(error=exc)
+
+
+def _is_arr(x) -> bool:
+    return isinstance(x, (mlx.array, mgx.Tensor))
+
+
+def dtype_name(x) -> str:
+    d = x.dtype
+    return str(d).split(".")[-1] if isinstance(x, mlx.array) else np.dtype(d).name
+
+
+def assert_same(a, b, path="result"):
+    """MLX's ``a`` and ours ``b``: same containers, shapes, dtypes, and values within float32 tolerance."""
+    if _is_arr(a) or _is_arr(b):
+        assert _is_arr(a) and _is_arr(b), f"{path}: {type(a).__name__} vs {type(b).__name__}"
+        va, vb = np.array(a), np.asarray(b)
+        assert va.shape == vb.shape, f"{path}: shape {va.shape} vs {vb.shape}"
+        assert dtype_name(a) == dtype_name(b), f"{path}: dtype {dtype_name(a)} vs {dtype_name(b)}"
+        assert np.allclose(va.astype(np.float64), vb.astype(np.float64), rtol=2e-5, atol=2e-6, equal_nan=True), \
+            f"{path}: values {va} vs {vb}"
+        return
+    if isinstance(a, (list, tuple)):
+        assert type(a) is type(b), f"{path}: container {type(a).__name__} vs {type(b).__name__}"
+        assert len(a) == len(b), f"{path}: length {len(a)} vs {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{path}[{i}]")
+        return
+    assert a == b, f"{path}: {a!r} vs {b!r}"
+
+
+def check_case(case: Case) -> str:
+    ours = run(case.fn, face)
+    if case.kind == "differs":
+        case.mlx(run(case.fn, mlx))
+        case.ours(ours)
+        return case.kind
+    theirs = run(case.fn, mlx)
+    if theirs.error is not None or ours.error is not None:
+        assert theirs.error is not None, f"MLX returned {theirs.value!r}; microgradx raised {ours.error!r}"
+        assert ours.error is not None, f"MLX raised {theirs.error!r}; microgradx returned {ours.value!r}"
+        assert type(ours.error) is type(theirs.error), (
+            f"MLX raised {type(theirs.error).__name__}: {theirs.error}; "
+            f"microgradx raised {type(ours.error).__name__}: {ours.error}")
+        if case.kind == "same":
+            assert str(ours.error) == str(theirs.error), f"messages differ:\n  MLX: {theirs.error}\n  mgx: {ours.error}"
+        return case.kind
+    assert case.kind == "same", f"expected an exception for a {case.kind} case; both returned"
+    assert_same(theirs.value, ours.value)
+    return case.kind
+
+
+def raises(cls, message=None):
+    def check(o: Outcome):
+        assert o.error is not None, f"expected {cls.__name__}, got result {o.value!r}"
+        assert type(o.error) is cls, f"expected {cls.__name__}, got {type(o.error).__name__}: {o.error}"
+        if message is not None:
+            assert message in str(o.error), f"message {str(o.error)!r} lacks {message!r}"
+
+    return check
+
+
+def returns(check_value):
+    def check(o: Outcome):
+        assert o.error is None, f"expected a result, got {type(o.error).__name__}: {o.error}"
+        assert check_value(o.value) is not False
+
+    return check
+
+
+# ---------------------------------------------------------------------------
+# helpers the cases use (written once, run against both libraries)
+# ---------------------------------------------------------------------------
+def weights(shape):
+    """Fixed weights for a weighted sum, so a gradient checks every element."""
+    return np.linspace(0.5, 2.0, int(np.prod(shape, dtype=np.int64)), dtype=np.float32).reshape(shape)
+
+
+def value_grad_jvp(f, *data, jvp=True):
+    """Case builder: f's value, the gradient of a weighted sum of it w.r.t. every input, and its jvp."""
+
+    def case(mx):
+        xs = [mx.array(d) for d in data]
+        out = f(mx, *xs)
+        w = mx.array(weights(out.shape))
+        g = mx.grad(lambda *v: mx.sum(f(mx, *v) * w), argnums=tuple(range(len(xs))))(*xs)
+        if not jvp:  # MLX has no jvp for it (a documented difference: ours is checked in test_forward)
+            return out, g
+        tangents = [mx.array(np.full(np.shape(d), 0.5, np.float32) + weights(np.shape(d))) for d in data]
+        _, jv = mx.jvp(lambda *v: f(mx, *v), xs, tangents)
+        return out, g, jv
+
+    return case
+
+
+def value_only(f, *data):
+    return lambda mx: f(mx, *[mx.array(d) for d in data])
+
+
+# ---------------------------------------------------------------------------
+# A. arrays, dtypes and creation with MLX's defaults
+# ---------------------------------------------------------------------------
+for _label, _data in [("float", 1.5), ("int", 3), ("bool", True), ("float list", [1.0, 2.0]),
+                      ("int list", [[1, 2], [3, 4]]), ("bool list", [True, False]),
+                      ("numpy float64", np.array([1.0, 2.0])), ("numpy int64", np.array([1, 2])),
+                      ("numpy float16", np.array([1.0], np.float16)), ("numpy int32", np.array([1], np.int32))]:
+    same(f"array from a {_label}", lambda mx, d=_data: mx.array(d))
+same("array with dtype", lambda mx: mx.array([1, 2], dtype=mx.float32))
+same("array of an array", lambda mx: mx.array(mx.array([1.0, 2.0])))
+same("asarray", lambda mx: mx.asarray([1, 2]))
+same("isinstance of an array", lambda mx: isinstance(mx.exp(mx.array([1.0])), mx.array))
+same("a float is not an array", lambda mx: isinstance(1.0, mx.array))
+same("dtype constant equality", lambda mx: (mx.array([1.0]).dtype == mx.float32, mx.array([1]).dtype == mx.int32))
+same("issubdtype", lambda mx: (mx.issubdtype(mx.float32, mx.floating), mx.issubdtype(mx.int32, mx.floating),
+                               mx.issubdtype(mx.uint8, mx.integer)))
+same("zeros", lambda mx: mx.zeros((2, 3)))
+same("ones int32", lambda mx: mx.ones((2,), dtype=mx.int32))
+same("full float", lambda mx: mx.full((2, 2), 1.5))
+same("full int", lambda mx: mx.full((2,), 3))
+same("full array", lambda mx: mx.full((2, 2), mx.array([1.0, 2.0])))
+same("zeros_like int", lambda mx: mx.zeros_like(mx.array([1, 2])))
+same("ones_like", lambda mx: mx.ones_like(mx.array([1.0, 2.0])))
+same("full_like", lambda mx: mx.full_like(mx.array([1.0, 2.0]), 7))
+same("arange int", lambda mx: mx.arange(5))
+same("arange start stop step", lambda mx: mx.arange(1, 10, 3))
+same("arange float", lambda mx: mx.arange(0.0, 1.0, 0.25))
+same("linspace", lambda mx: mx.linspace(0, 1, 5))
+same("eye", lambda mx: mx.eye(3))
+same("eye k", lambda mx: mx.eye(3, 4, k=1))
+same("identity", lambda mx: mx.identity(2))
+same("tri", lambda mx: mx.tri(3, 4, 1))
+same("float32 times a Python float stays float32", lambda mx: mx.array([1.0, 2.0]) * 2.5)
+same("exp of a Python float is float32", lambda mx: mx.exp(1.0))
+same("add of two Python numbers", lambda mx: mx.add(1.0, 2.0))
+differs("sum of a list (MLX takes arrays only)", lambda mx: mx.sum([1.0, 2.0, 3.0]),
+        raises(TypeError), returns(lambda v: float(v) == 6.0 and dtype_name(v) == "float32"))
+same("mean of bools is float32", lambda mx: mx.mean(mx.array([True, False, True])))
+same("mean of ints is float32", lambda mx: mx.mean(mx.array([1, 2, 4])))
+same("var of ints is float32", lambda mx: mx.var(mx.array([1, 2, 4])))
+same("sum of int32 stays int32", lambda mx: mx.sum(mx.array([1, 2, 3])))
+same("sum of bools is int32", lambda mx: mx.sum(mx.array([True, True, False])))
+same("argmax is uint32", lambda mx: mx.argmax(mx.array([1.0, 3.0, 2.0])))
+same("argmin axis", lambda mx: mx.argmin(mx.array(A), axis=1))
+same("argsort", lambda mx: mx.argsort(mx.array(A), axis=0))
+same("argsort of ties is stable", lambda mx: mx.argsort(mx.array(T)))
+
+# ---------------------------------------------------------------------------
+# B. eval, compile, devices and streams
+# ---------------------------------------------------------------------------
+same("eval returns None", lambda mx: mx.eval(mx.array(1.0), [mx.array(2.0)], {"a": mx.array(3.0)}))
+same("eval ignores non-array leaves", lambda mx: mx.eval([mx.array(1.0), "a", None, {"k": 3}]))
+same("async_eval", lambda mx: mx.async_eval(mx.array(1.0)))
+same("compile keeps the results", lambda mx: mx.compile(lambda x: mx.exp(x) * 2.0)(mx.array([0.5, 1.0])))
+same("compile keeps the name", lambda mx: mx.compile(weights).__name__)
+same("grad of a compiled function", lambda mx: mx.grad(mx.compile(lambda x: mx.sum(x * x)))(mx.array([1.0, 2.0])))
+same("synchronize", lambda mx: mx.synchronize())
+same("default device is the CPU", lambda mx: (repr(mx.default_device()), mx.default_device() == mx.cpu))
+same("Device(cpu)", lambda mx: (repr(mx.Device(mx.cpu)), mx.Device(mx.cpu) == mx.cpu))
+same("set_default_device(cpu)", lambda mx: mx.set_default_device(mx.cpu))
+same("set_default_device(gpu)", lambda mx: mx.set_default_device(mx.gpu))
+same("gpu is not available", lambda mx: (mx.is_available(mx.cpu), mx.is_available(mx.gpu)))
+same("default stream", lambda mx: repr(mx.default_stream(mx.cpu)))
+same("stream context", lambda mx: _in_stream(mx))
+
+
+def _in_stream(mx):
+    with mx.stream(mx.cpu):
+        return mx.array([1.0, 2.0]) + 1.0
+
+
+# ---------------------------------------------------------------------------
+# C. elementwise functions: values, gradients, jvps
+# ---------------------------------------------------------------------------
+for _name in ["tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arctanh", "log1p", "expm1",
+              "log2", "log10", "erf", "reciprocal", "rsqrt", "sqrt", "exp", "log", "sin", "cos", "tanh",
+              "sigmoid", "square", "abs", "negative", "degrees", "radians"]:
+    _data = P if _name in ("arccos", "log2", "log10", "rsqrt", "sqrt", "log", "reciprocal") else A * 0.9
+    same(f"{_name}: value, grad, jvp", value_grad_jvp(lambda mx, x, n=_name: getattr(mx, n)(x), _data))
+same("arccosh: value, grad, jvp", value_grad_jvp(lambda mx, x: mx.arccosh(x + 1.5), P))
+same("atan2 alias", value_grad_jvp(lambda mx, y, x: mx.atan2(y, x), A, P))
+same("asin alias", value_only(lambda mx, x: mx.asin(x), A * 0.5))
+same("arctan2: value, grads, jvp", value_grad_jvp(lambda mx, y, x: mx.arctan2(y, x), A, AR))
+same("remainder: value, grads, jvp", value_grad_jvp(lambda mx, a, b: mx.remainder(a * 5.0, b), A, P))
+same("divmod", value_only(lambda mx, a, b: mx.divmod(a, b), np.array([7.0, -7.0, 5.5], np.float32),
+                          np.array([2.0, 2.0, -1.5], np.float32)))
+same("floor_divide", value_only(lambda mx, a: mx.floor_divide(a * 5.0, 2.0), A))
+same("% and // operators", value_only(lambda mx, a: (a * 5.0 % 2.0, a * 5.0 // 2.0), A))
+same("logaddexp: value, grads, jvp", value_grad_jvp(lambda mx, a, b: mx.logaddexp(a, b), A, B * 3.0))
+same("logaddexp with a Python float", value_grad_jvp(lambda mx, a: mx.logaddexp(0.0, a * 50.0), A))
+same("logaddexp of large values", value_only(lambda mx, a: mx.logaddexp(a * 1e4, a * 1e4 + 1.0), A))
+same("maximum, minimum", value_grad_jvp(lambda mx, a, b: mx.maximum(a, b) + mx.minimum(a, b) * 2.0, A, B))
+differs("maximum at a tie", lambda mx: mx.grad(lambda x, y: mx.sum(mx.maximum(x, y)), argnums=(0, 1))(
+    mx.array([3.0]), mx.array([3.0])),
+    returns(lambda g: [np.asarray(v).tolist() for v in g] == [[0.0], [1.0]]),
+    returns(lambda g: [np.asarray(v).tolist() for v in g] == [[0.5], [0.5]]))
+same("power", value_grad_jvp(lambda mx, a, b: mx.power(a, b), P, A))
+same("floor, ceil, round, trunc", value_only(lambda mx, a: (mx.floor(a * 3), mx.ceil(a * 3), mx.round(a * 3),
+                                                            mx.round(a * 30, 1))))
+same("sign", value_only(lambda mx, a: mx.sign(a), A))
+same("isnan, isinf, isfinite", value_only(lambda mx, a: (mx.isnan(a), mx.isinf(a), mx.isfinite(a)),
+                                          np.array([np.nan, np.inf, -np.inf, 1.0], np.float32)))
+same("nan_to_num", value_only(lambda mx, a: mx.nan_to_num(a, nan=0.5),
+                              np.array([np.nan, 2.0, -1.0], np.float32)))
+same("logical_and, or, not", value_only(lambda mx, a, b: (mx.logical_and(a, b), mx.logical_or(a, b),
+                                                          mx.logical_not(a)),
+                                        np.array([True, True, False]), np.array([True, False, False])))
+same("logical_and of ints", value_only(lambda mx, a, b: mx.logical_and(a, b), np.array([1, 0, 2], np.int32),
+                                       np.array([1, 1, 0], np.int32)))
+same("& | ^ ~ on bools", value_only(lambda mx, a, b: (a & b, a | b, a ^ b, ~a), np.array([True, False, True]),
+                                    np.array([True, True, False])))
+same("& | ^ ~ on ints", value_only(lambda mx, a, b: (a & b, a | b, a ^ b, ~a), np.array([6, 3], np.int32),
+                                   np.array([3, 5], np.int32)))
+same("<< and >>", value_only(lambda mx, a: (a << 2, a >> 1), np.array([1, 8], np.int32)))
+same("isclose", value_only(lambda mx, a, b: mx.isclose(a, b), np.array([1.0, 2.0], np.float32),
+                           np.array([1.0, 2.1], np.float32)))
+same("allclose", value_only(lambda mx, a, b: mx.allclose(a, b), A, A + 1e-7))
+same("allclose false", value_only(lambda mx, a, b: mx.allclose(a, b), A, A + 1e-2))
+same("array_equal", value_only(lambda mx, a: (mx.array_equal(a, a), mx.array_equal(a, a + 1.0)), A))
+same("array_equal across dtypes", lambda mx: mx.array_equal(mx.array([1, 2]), mx.array([1.0, 2.0])))
+same("all, any", value_only(lambda mx, a: (mx.all(a > -2.0), mx.any(a > 0.9), mx.all(a > 0.0, axis=1)), A))
+same("comparison jvp tangent is float32", lambda mx: mx.jvp(lambda x: mx.greater(x, 0.0), [mx.array(A)],
+                                                            [mx.ones(A.shape)]))
+same("where with a bool mask", value_grad_jvp(lambda mx, a, b: mx.where(a > 0, a, b * 2.0), A, AR))
+same("clip", value_grad_jvp(lambda mx, a: mx.clip(a, -0.5, 0.5), A))
+
+# ---------------------------------------------------------------------------
+# D. reductions and cumulative functions
+# ---------------------------------------------------------------------------
+same("prod: value, grad, jvp", value_grad_jvp(lambda mx, a: mx.prod(a, axis=1), A))
+same("prod with zeros", value_grad_jvp(lambda mx, a: mx.prod(a, axis=1), Z))
+same("prod of all with one zero", value_grad_jvp(lambda mx, a: mx.prod(a), np.array([1.0, 0.0, 3.0], np.float32)))
+same("prod of all with two zeros", value_grad_jvp(lambda mx, a: mx.prod(a), np.array([0.0, 2.0, 0.0], np.float32)))
+same("prod keepdims over axes", value_grad_jvp(lambda mx, a: mx.prod(a, axis=(0, 1), keepdims=True), Z))
+same("cumsum", value_grad_jvp(lambda mx, a: mx.cumsum(a, axis=1), A))
+same("cumsum reverse exclusive", value_grad_jvp(lambda mx, a: mx.cumsum(a, axis=0, reverse=True, inclusive=False),
+                                                A))
+same("cumsum flattened", value_grad_jvp(lambda mx, a: mx.cumsum(a), A))
+same("cumsum of ints", lambda mx: mx.cumsum(mx.array([1, 2, 3]), reverse=True, inclusive=False))
+same("cumsum of bools is int32", lambda mx: mx.cumsum(mx.array([True, True, False])))
+same("cumprod", value_grad_jvp(lambda mx, a: mx.cumprod(a, axis=1), A, jvp=False))
+same("cumprod with zeros", value_grad_jvp(lambda mx, a: mx.cumprod(a, axis=1), Z, jvp=False))
+same("cumprod reverse exclusive", value_grad_jvp(lambda mx, a: mx.cumprod(a, axis=1, reverse=True,
+                                                                          inclusive=False), Z, jvp=False))
+same("cumprod 1-D with zeros", value_grad_jvp(lambda mx, a: mx.cumprod(a),
+                                              np.array([2.0, 0.0, 3.0, 0.0], np.float32), jvp=False))
+same("cummax", value_grad_jvp(lambda mx, a: mx.cummax(a, axis=1), A, jvp=False))
+same("cummax ties go to the latest", value_grad_jvp(lambda mx, a: mx.cummax(a), T, jvp=False))
+same("cummin ties", value_grad_jvp(lambda mx, a: mx.cummin(a), -T, jvp=False))
+same("cummax reverse", value_grad_jvp(lambda mx, a: mx.cummax(a, reverse=True), T, jvp=False))
+same("cummax exclusive", lambda mx: mx.cummax(mx.array(T), inclusive=False))
+same("logcumsumexp", value_grad_jvp(lambda mx, a: mx.logcumsumexp(a, axis=1), A))
+same("max and min ties share", value_grad_jvp(lambda mx, a: mx.max(a) + mx.min(a), T))
+same("logsumexp", value_grad_jvp(lambda mx, a: mx.logsumexp(a, axis=0), A))
+same("softmax", value_grad_jvp(lambda mx, a: mx.softmax(a, axis=-1), A))
+same("mean, var, std", value_grad_jvp(lambda mx, a: mx.mean(a, axis=0) + mx.var(a, axis=0) + mx.std(a, axis=0), A))
+same("median", value_only(lambda mx, a: (mx.median(a), mx.median(a, axis=1)), A))
+
+# ---------------------------------------------------------------------------
+# E. sorting and gathering
+# ---------------------------------------------------------------------------
+same("sort", value_grad_jvp(lambda mx, a: mx.sort(a, axis=1), A))
+same("sort axis 0", value_grad_jvp(lambda mx, a: mx.sort(a, axis=0), A))
+same("sort flattened", value_grad_jvp(lambda mx, a: mx.sort(a, axis=None), A))
+same("sort of ties", value_grad_jvp(lambda mx, a: mx.sort(a), T))
+same("topk", value_grad_jvp(lambda mx, a: mx.topk(a, 2, axis=1), A))
+same("topk 1-D", value_grad_jvp(lambda mx, a: mx.topk(a, 3), T[:5] + np.arange(5, dtype=np.float32) * 0.01))
+same("take", value_grad_jvp(lambda mx, a: mx.take(a, mx.array([2, 0, 2]), axis=1), A))
+same("take flattened", value_grad_jvp(lambda mx, a: mx.take(a, mx.array([[0, 5], [11, 5]])), A))
+same("take_along_axis", value_grad_jvp(lambda mx, a: mx.take_along_axis(a, mx.array([[1], [0], [3]]), axis=1), A))
+same("take_along_axis broadcast", value_grad_jvp(
+    lambda mx, a: mx.take_along_axis(a, mx.array([[1, 0, 2, 2]]), axis=0), A))
+same("take_along_axis flattened", value_grad_jvp(lambda mx, a: mx.take_along_axis(a, mx.array([0, 3, 3]), None), A))
+same("take_along_axis with argsort", value_grad_jvp(lambda mx, a: mx.take_along_axis(
+    a, mx.stop_gradient(mx.argsort(a, axis=1)), axis=1), A))
+same("put_along_axis", value_grad_jvp(lambda mx, a, v: mx.put_along_axis(a, mx.array([[1], [0], [3]]), v, axis=1),
+                                      A, A[:, :1]))
+same("put_along_axis broadcast value", value_grad_jvp(
+    lambda mx, a: mx.put_along_axis(a, mx.array([[2], [1], [0]]), mx.array(5.0), axis=1), A))
+same("vjp w.r.t. take's indices", lambda mx: mx.grad(lambda i, x: mx.sum(mx.take(x, i)))(
+    mx.array([0, 1]), mx.array([1.0, 2.0])))
+same("vjp w.r.t. take_along_axis's indices", lambda mx: mx.grad(
+    lambda i, x: mx.sum(mx.take_along_axis(x, i, axis=0)))(mx.array([0, 1]), mx.array([1.0, 2.0])))
+same("vjp w.r.t. put_along_axis's indices", lambda mx: mx.grad(
+    lambda i, x: mx.sum(mx.put_along_axis(x, i, mx.array([5.0, 5.0]), axis=0)))(mx.array([0, 1]),
+                                                                                 mx.array([1.0, 2.0])))
+
+# ---------------------------------------------------------------------------
+# F. shapes
+# ---------------------------------------------------------------------------
+same("pad int", value_grad_jvp(lambda mx, a: mx.pad(a, 1), A))
+same("pad pairs", value_grad_jvp(lambda mx, a: mx.pad(a, [(0, 1), (2, 0)], constant_values=3.0), A))
+same("pad one pair", value_grad_jvp(lambda mx, a: mx.pad(a, (1, 2)), A))
+same("pad edge", value_grad_jvp(lambda mx, a: mx.pad(a, ((1, 1), (0, 2)), mode="edge"), A))
+same("pad keeps int dtype", lambda mx: mx.pad(mx.array([1, 2]), 1))
+same("split sections", value_grad_jvp(lambda mx, a: mx.concatenate([p * (i + 1.0) for i, p in enumerate(
+    mx.split(a, 2, axis=1))], axis=0), A))
+same("split indices", lambda mx: mx.split(mx.arange(6), [1, 4]))
+same("split uneven", lambda mx: mx.split(mx.arange(5), 2))
+same("split method", lambda mx: mx.array(A).split(3))
+same("repeat flattened", value_grad_jvp(lambda mx, a: mx.repeat(a, 2), A))
+same("repeat axis", value_grad_jvp(lambda mx, a: mx.repeat(a, 3, axis=1), A))
+same("tile", value_grad_jvp(lambda mx, a: mx.tile(a, (2, 1, 2)), A))
+same("roll", value_grad_jvp(lambda mx, a: mx.roll(a, 1, axis=1) + mx.roll(a, -2, axis=1), A))
+same("roll flattened", value_only(lambda mx, a: mx.roll(a, 5), A))
+same("moveaxis", value_grad_jvp(lambda mx, a: mx.moveaxis(mx.reshape(a, (3, 2, 2)), 0, -1), A))
+same("flatten with axes", value_grad_jvp(lambda mx, a: mx.flatten(mx.reshape(a, (3, 2, 2)), 1, 2), A))
+same("flatten method with axes", lambda mx: mx.zeros((2, 3, 4)).flatten(0, 1).shape)
+same("unflatten", value_grad_jvp(lambda mx, a: mx.unflatten(a, 1, (2, 2)), A))
+same("unflatten -1", lambda mx: mx.unflatten(mx.zeros((6,)), 0, (-1, 3)).shape)
+same("slice_update", value_grad_jvp(lambda mx, a, u: mx.slice_update(a, u, mx.array([1, 1]), [0, 1]),
+                                    A, A[:2, :2] * 3.0))
+same("slice_update one axis", value_grad_jvp(lambda mx, a, u: mx.slice_update(a, u, mx.array([2]), [1]),
+                                             A, A[:, :2]))
+same("swapaxes, transpose, expand_dims, squeeze", value_grad_jvp(lambda mx, a: mx.squeeze(
+    mx.expand_dims(mx.swapaxes(mx.transpose(a), 0, 1), 0)), A))
+same("stack, concatenate", value_grad_jvp(lambda mx, a, b: mx.concatenate([mx.stack([a, b]), mx.stack([b, a])],
+                                                                         axis=2), A, P))
+same("concat alias", lambda mx: mx.concat([mx.array([1.0]), mx.array([2.0])]))
+same("tril, triu", value_grad_jvp(lambda mx, a: mx.tril(a) + mx.triu(a, 1) * 2.0, A))
+same("diag of a vector", value_grad_jvp(lambda mx, v: mx.diag(v), A[0], jvp=False))
+same("diag of a matrix", value_grad_jvp(lambda mx, a: mx.diag(a, 1), A))
+same("diagonal", value_grad_jvp(lambda mx, a: mx.diagonal(a, -1), A))
+same("trace", value_grad_jvp(lambda mx, a: mx.trace(a), A))
+same("outer", value_grad_jvp(lambda mx, a, b: mx.outer(a, b), A[0], A[1]))
+same("inner", value_grad_jvp(lambda mx, a, b: mx.inner(a, b), A, P))
+same("tensordot", value_grad_jvp(lambda mx, a, b: mx.tensordot(a, b, axes=([1], [1])), A, P))
+same("addmm", value_grad_jvp(lambda mx, c, a, b: mx.addmm(c, a, b), A[:, :3], A, P.T))
+same("addmm alpha beta", value_grad_jvp(lambda mx, c, a, b: mx.addmm(c, a, b, alpha=2.0, beta=0.5), A[:, :3], A, P.T,
+                                        jvp=False))
+same("addmm matches @", value_only(lambda mx, a, b: mx.addmm(mx.zeros((3, 3)), a, b) - a @ b, A, P.T))
+same("meshgrid xy", lambda mx: mx.meshgrid(mx.arange(3), mx.arange(2)))
+same("meshgrid ij", lambda mx: mx.meshgrid(mx.arange(3), mx.arange(2), indexing="ij"))
+same("atleast_2d", lambda mx: mx.atleast_2d(mx.array([1.0, 2.0])).shape)
+same("broadcast_arrays", lambda mx: [a.shape for a in mx.broadcast_arrays(mx.ones((2, 1)), mx.ones((3,)))])
+same("unstack", value_only(lambda mx, a: mx.unstack(a, axis=1), A))
+
+# ---------------------------------------------------------------------------
+# G. item assignment and .at[]
+# ---------------------------------------------------------------------------
+same("item assignment", lambda mx: _setitem(mx))
+same("item assignment of a traced value", lambda mx: mx.grad(_put_traced)(mx.array([1.0, 2.0])))
+same(".at add with repeats", value_grad_jvp(lambda mx, a, v: a.at[mx.array([0, 0, 2])].add(v), A, A[:3], jvp=False))
+same(".at subtract", value_grad_jvp(lambda mx, a: a.at[1].subtract(2.0), A))
+same(".at maximum", value_grad_jvp(lambda mx, a, v: a.at[mx.array([0, 2])].maximum(v), A, A[1:3] * 2.0, jvp=False))
+same(".at minimum", value_grad_jvp(lambda mx, a, v: a.at[mx.array([1])].minimum(v), A, A[:1] * 2.0, jvp=False))
+same(".at maximum at ties: both get the gradient", lambda mx: mx.grad(lambda x, v: mx.sum(
+    x.at[mx.array([0, 1])].maximum(v)), argnums=(0, 1))(mx.array([1.0, 2.0]), mx.array([1.0, 5.0])))
+same(".at slice maximum", value_grad_jvp(lambda mx, a, v: a.at[1:3].maximum(v), A, A[:2] * 0.5, jvp=False))
+same(".at slice add", value_grad_jvp(lambda mx, a, v: a.at[1:3].add(v), A, A[:2]))
+same(".at slice multiply", value_grad_jvp(lambda mx, a, v: a.at[1:3].multiply(v), A, A[:2], jvp=False))
+same(".at multiply value", lambda mx: mx.array([1.0, 2.0, 3.0]).at[mx.array([0, 0])].multiply(mx.array([2.0, 3.0])))
+same(".at divide value", lambda mx: mx.array([1.0, 2.0, 3.0]).at[mx.array([1, 1])].divide(2.0))
+
+
+def _setitem(mx):
+    a = mx.array([1.0, 2.0, 3.0, 4.0])
+    a[1] = 5.0
+    a[mx.array([0, 3])] = mx.array([7.0, 8.0])
+    a[2:] = 0.5
+    b = mx.zeros((2, 3))
+    b[:, 1] = mx.array([1.0, 2.0])
+    return a, b
+
+
+def _put_traced(x):
+    y = mx_zeros_like(x)
+    y[mx_index(x, [1])] = x[0] * 3.0
+    return (y * x).sum()
+
+
+def mx_zeros_like(x):
+    return mlx.zeros(x.shape) if isinstance(x, mlx.array) else face.zeros(x.shape)
+
+
+def mx_index(x, i):
+    return mlx.array(i) if isinstance(x, mlx.array) else face.array(i)
+
+
+# ---------------------------------------------------------------------------
+# H. random: MLX's shapes and dtypes (the numbers themselves differ: see the differences below)
+# ---------------------------------------------------------------------------
+same("random.key", lambda mx: (mx.random.key(3).shape, dtype_name(mx.random.key(3))))
+same("random.split", lambda mx: (mx.random.split(mx.random.key(0)).shape, mx.random.split(mx.random.key(0), 4).shape))
+same("random.normal", lambda mx: (mx.random.normal((2, 3)).shape, dtype_name(mx.random.normal((2,)))))
+same("random.uniform", lambda mx: (mx.random.uniform(shape=(4,)).shape, dtype_name(mx.random.uniform())))
+same("random.uniform bounds", lambda mx: mx.random.uniform(mx.zeros((3,)), 1.0).shape)
+same("random.randint", lambda mx: (mx.random.randint(0, 5, (3,)).shape, dtype_name(mx.random.randint(0, 5, (3,)))))
+same("random.bernoulli", lambda mx: (mx.random.bernoulli(0.5, (3,)).shape, dtype_name(mx.random.bernoulli())))
+same("random.bernoulli of an array", lambda mx: mx.random.bernoulli(mx.array([0.0, 1.0])).tolist())
+same("random.categorical", lambda mx: (mx.random.categorical(mx.zeros((3, 4))).shape,
+                                       dtype_name(mx.random.categorical(mx.zeros((3, 4))))))
+same("random.categorical num_samples", lambda mx: mx.random.categorical(mx.zeros((3, 4)), num_samples=5).shape)
+same("random.categorical shape", lambda mx: mx.random.categorical(mx.zeros((3, 4)), shape=(2, 3)).shape)
+same("random.categorical of a sure thing",
+     lambda mx: mx.random.categorical(mx.array([[0.0, 1e4, 0.0], [1e4, 0.0, 0.0]])).tolist())
+same("random.permutation", lambda mx: (sorted(mx.random.permutation(6).tolist()),
+                                       dtype_name(mx.random.permutation(6))))
+same("random.permutation of an array", lambda mx: sorted(mx.random.permutation(mx.arange(5)).tolist()))
+same("random.truncated_normal", lambda mx: (mx.random.truncated_normal(-1.0, 1.0, (3,)).shape,
+                                            dtype_name(mx.random.truncated_normal(-1.0, 1.0))))
+same("random.gumbel", lambda mx: (mx.random.gumbel((2,)).shape, dtype_name(mx.random.gumbel((2,)))))
+same("random.normal float16", lambda mx: dtype_name(mx.random.normal((2,), dtype=mx.float16)))
+same("random with a key is reproducible", lambda mx: mx.random.normal((3,), key=mx.random.key(5)).tolist()
+     == mx.random.normal((3,), key=mx.random.key(5)).tolist())
+same("random.seed is reproducible", lambda mx: _seeded(mx))
+
+
+def _seeded(mx):
+    mx.random.seed(11)
+    a = mx.random.uniform(shape=(4,)).tolist()
+    mx.random.seed(11)
+    return a == mx.random.uniform(shape=(4,)).tolist()
+
+
+# ---------------------------------------------------------------------------
+# I. documented differences (docs/mlx.rst): both behaviours asserted
+# ---------------------------------------------------------------------------
+def _sorted_halves_ok(v):
+    v = np.asarray(v).tolist()
+    return sorted(v[:2]) == [1.0, 2.0] and v[2] == 3.0 and sorted(v[3:]) == [4.0, 5.0]
+
+
+differs("partition: order inside each side", lambda mx: mx.partition(mx.array([3.0, 1.0, 2.0, 5.0, 4.0]), 2),
+        returns(lambda v: np.asarray(v).tolist() == [2.0, 1.0, 3.0, 4.0, 5.0] and _sorted_halves_ok(v)),
+        returns(_sorted_halves_ok))
+differs("topk with k equal to the axis: order", lambda mx: mx.topk(mx.array([[3.0, 1.0], [0.0, 5.0]]), 2, axis=0),
+        returns(lambda v: np.asarray(v).tolist() == [[3.0, 1.0], [0.0, 5.0]]),
+        returns(lambda v: np.asarray(v).tolist() == [[0.0, 1.0], [3.0, 5.0]]))
+differs("an int32 array times a Python float", lambda mx: dtype_name(mx.array([1, 2]) * 2.5),
+        returns(lambda d: d == "float32"), returns(lambda d: d == "float64"))
+differs("an int32 array divided by an int", lambda mx: dtype_name(mx.array([1, 2]) / 2),
+        returns(lambda d: d == "float32"), returns(lambda d: d == "float64"))
+differs("the jvp of max over int32 has a float tangent", lambda mx: dtype_name(
+    mx.jvp(lambda x: mx.max(x), [mx.arange(3)], [mx.arange(3)])[1][0]),
+    returns(lambda d: d == "int32"), returns(lambda d: d == "float64"))
+differs("grad of .at multiply (MLX has no vjp for scatter_prod)", lambda mx: mx.grad(
+    lambda x: mx.sum(x.at[mx.array([0, 0])].multiply(mx.array([2.0, 3.0]))))(mx.array([1.0, 2.0])),
+    raises(RuntimeError, "VJP not implemented for scatter_prod"),
+    returns(lambda g: np.asarray(g).tolist() == [6.0, 1.0]))
+differs("item assignment to a differentiated argument", lambda mx: mx.grad(_setitem_tracer)(mx.array([1.0, 2.0, 3.0])),
+        returns(lambda g: np.asarray(g).tolist() == [1.0, 0.0, 1.0]),
+        raises(TypeError, "scatter_set"))
+differs("random numbers are numpy's, not MLX's", lambda mx: mx.random.normal((3,), key=mx.random.key(0)).tolist(),
+        returns(lambda v: len(v) == 3),
+        returns(lambda v: len(v) == 3 and v != np.array(mlx.random.normal((3,), key=mlx.random.key(0))).tolist()))
+differs("bfloat16 does not exist", lambda mx: mx.bfloat16,
+        returns(lambda d: True), raises(AttributeError))
+differs("complex arrays are not provided", lambda mx: mx.array([1.0 + 2.0j]),
+        returns(lambda a: dtype_name(a) == "complex64"), raises(TypeError))
+
+
+def _jvp_of(f):
+    return lambda mx: mx.jvp(lambda x: f(mx, x), [mx.array(Z)], [mx.ones(Z.shape)])[1][0]
+
+
+def _jvp_is_finite_difference(f):
+    def check(o: Outcome):
+        assert o.error is None, f"expected a tangent, got {type(o.error).__name__}: {o.error}"
+        h = 1e-3
+        plus = np.asarray(f(face, face.array(Z + h)), np.float64)
+        minus = np.asarray(f(face, face.array(Z - h)), np.float64)
+        assert np.allclose(np.asarray(o.value), (plus - minus) / (2 * h), rtol=1e-3, atol=1e-3)
+
+    return check
+
+
+for _label, _f, _msg in [
+    ("cumprod", lambda mx, x: mx.cumprod(x, axis=1), "JVP is not implemented for cumulative prod/min/max"),
+    ("cummax", lambda mx, x: mx.cummax(x * 0.5 + 0.1, axis=1), "JVP is not implemented for cumulative prod/min/max"),
+    ("cummin", lambda mx, x: mx.cummin(x + 0.1, axis=0), "JVP is not implemented for cumulative prod/min/max"),
+    (".at add", lambda mx, x: x.at[mx.array([0, 0])].add(x[1]), "[scatter] JVP not yet implemented"),
+    (".at maximum", lambda mx, x: x.at[mx.array([1])].maximum(x[:1] + 0.5), "[scatter] JVP not yet implemented"),
+    (".at slice multiply", lambda mx, x: x.at[0:1].multiply(x[1:2]), "[SliceUpdate] JVP for product"),
+]:
+    differs(f"jvp of {_label} (MLX has none)", _jvp_of(_f), raises(RuntimeError, _msg), _jvp_is_finite_difference(_f))
+
+
+def _addmm_jvp(mx):
+    c, a, b = mx.array(A[:, :3]), mx.array(A), mx.array(P.T)
+    ones = [mx.ones(v.shape) for v in (c, a, b)]
+    return mx.jvp(lambda c, a, b: mx.addmm(c, a, b, alpha=2.0, beta=0.5), [c, a, b], ones)[1][0]
+
+
+_ADDMM_RIGHT = 2.0 * (np.ones((3, 4)) @ P.T + A @ np.ones((4, 3))) + 0.5
+differs("jvp of addmm with alpha and beta (MLX drops them)", _addmm_jvp,
+        returns(lambda t: np.allclose(np.asarray(t), _ADDMM_RIGHT / 2.0 + 0.75, atol=1e-4)
+                and not np.allclose(np.asarray(t), _ADDMM_RIGHT, atol=1e-3)),
+        returns(lambda t: np.allclose(np.asarray(t), _ADDMM_RIGHT, atol=1e-4)))
+
+
+def _setitem_tracer(x):
+    x[1] = 2.0
+    return x.sum()
+
+
+# ---------------------------------------------------------------------------
+# the tests
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_face_conformance(case):
+    check_case(case)
+
+
+def test_case_names_are_unique():
+    assert len({c.name for c in CASES}) == len(CASES)
+
+
+def test_the_comparison_checks_dtypes():
+    with pytest.raises(AssertionError, match="dtype"):
+        assert_same(mlx.array([1.0]), face.array(np.array([1.0], np.float64)).astype(np.float64))
+    with pytest.raises(AssertionError, match="values"):
+        assert_same(mlx.array([1.0]), face.array([2.0]))
+
+
+def covered_names() -> set[str]:
+    """The ``mlx.core`` public names that the two batteries call (``mx.X`` here, ``L.X`` in the other)."""
+    public = {n for n in dir(mlx) if not n.startswith("_")}
+    here = Path(__file__).read_text(encoding="utf-8")
+    other = (Path(__file__).parent / "test_mlx_conformance.py").read_text(encoding="utf-8")
+    names = set(re.findall(r"\bmx\.(\w+)", here)) | set(re.findall(r"\bL\.(\w+)", other))
+    names |= {m for m in re.findall(r'"(\w+)"', here) if m in public}  # names looped over as strings
+    return names & public
+
+
+def main() -> int:
+    counts = {"same": 0, "same_class": 0, "differs": 0}
+    failed = []
+    for case in CASES:
+        try:
+            counts[check_case(case)] += 1
+        except AssertionError as exc:
+            failed.append((case.name, str(exc)))
+    public = {n for n in dir(mlx) if not n.startswith("_")}
+    print(f"MLX {mlx.__version__} vs microgradx.mlx.core ({mgx.backend()} backend)")
+    print(f"cases run: {len(CASES)}")
+    print(f"  identical (values, dtypes, shapes; or exception class and message): {counts['same']}")
+    print(f"  identical exception class: {counts['same_class']}")
+    print(f"  documented differences, both behaviours asserted: {counts['differs']}")
+    print(f"  failing: {len(failed)}")
+    for name, msg in failed:
+        print(f"    - {name}: {msg}")
+    print(f"mlx.core public names exercised by the two batteries: {len(covered_names())} of {len(public)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
