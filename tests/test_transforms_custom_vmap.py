@@ -293,3 +293,15 @@ def test_vmap_bad_arguments():
         vmap(lambda x: x, in_axes=None)
     with pytest.raises(TypeError, match="fun must be callable"):
         vmap(3)
+
+
+def test_the_mlx_face_has_the_transforms():
+    import microgradx.mlx.core as fmx
+    x = fmx.array([1.0, 2.0])
+    per_example_grad = fmx.vmap(fmx.grad(lambda w, xi: fmx.sum(w * xi * xi)), in_axes=(None, 0))
+    per_example = per_example_grad(fmx.ones(2), fmx.stack([x, x]))
+    np.testing.assert_allclose(np.asarray(per_example), [[1.0, 4.0], [1.0, 4.0]])
+    assert per_example.dtype == np.float32
+    g = fmx.grad(lambda v: fmx.sum(fmx.checkpoint(lambda h: fmx.sin(h) * h)(v)))(x)
+    np.testing.assert_allclose(np.asarray(g), np.sin([1.0, 2.0]) + [1.0, 2.0] * np.cos([1.0, 2.0]), rtol=1e-6)
+    assert fmx.custom_function is custom_function
