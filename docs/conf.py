@@ -21,6 +21,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.doctest",
     "sphinx.ext.mathjax",
+    "sphinx.ext.autosummary",  # the API index's summary tables (no stub pages are generated)
     "sphinx-mathjax-offline",  # ships MathJax into _static: formulas render without a network
     "myst_nb",
 ]
@@ -51,6 +52,10 @@ import microgradx as mgx
 
 # -- myst-nb: execute the tutorials ---------------------------------------------------------------------
 nb_execution_mode = os.environ.get("MICROGRADX_NB_EXECUTION", "force")
+# The kernel that runs the tutorials inherits this process's environment. With a non-inline matplotlib
+# backend there (CI exports MPLBACKEND=Agg for headless runs), plt.show() would draw nothing and the pages
+# would lose every figure without a warning; so the kernel always gets the inline backend.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 nb_execution_timeout = 300
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
@@ -64,9 +69,54 @@ myst_heading_anchors = 3
 html_theme = "alabaster"
 html_title = f"microgradx {release}"
 html_static_path = ["_static"]
+html_css_files = ["course.css"]  # graph pictures at natural size (scrolling when wide)
 html_theme_options = {
     "description": "automatic differentiation you can read",
     "fixed_sidebar": True,
-    "page_width": "1100px",
+    "page_width": "1180px",  # room for ~110-character code lines next to the sidebar at a 1280 px window
+    "body_max_width": "none",  # (Sphinx's default caps the text column at 800 px whatever the page width)
     "sidebar_width": "230px",
 }
+
+
+# -- Each tutorial page offers its notebook ----------------------------------------------------------------
+# The tutorials are MyST text files; at build time jupytext converts each one to a .ipynb (no outputs: the
+# reader runs it), and a download link is added under the page's title.
+NOTEBOOK_LINK = (
+    "\n```{{note}}\nRun this tutorial yourself: {{download}}`download it as a Jupyter notebook <{path}>` "
+    "(`pip install microgradx matplotlib scikit-learn jupyter`, then open it in Jupyter).\n```\n"
+)
+
+
+_NOTEBOOKS: dict = {}  # docname -> the .ipynb written for it
+
+
+def _write_notebooks(app):
+    import pathlib
+
+    import jupytext
+
+    out = pathlib.Path(app.outdir).parent / "notebooks"
+    out.mkdir(parents=True, exist_ok=True)
+    for md in sorted((pathlib.Path(app.srcdir) / "tutorials").glob("[0-9][0-9]_*.md")):
+        target = out / (md.stem + ".ipynb")
+        jupytext.write(jupytext.read(md), target, fmt="ipynb")
+        _NOTEBOOKS["tutorials/" + md.stem] = target
+
+
+def _add_notebook_link(app, docname, source):
+    target = _NOTEBOOKS.get(docname)
+    if target is None:
+        return
+    text = source[0]
+    title = text.find("\n# ")  # the first heading, after the front matter
+    end = text.index("\n", title + 1)
+    # a path starting with "/" is relative to the source directory (docs/tutorials is a symlink, so a path
+    # relative to the page would be resolved from the real tutorials/ folder)
+    link = NOTEBOOK_LINK.format(path="/" + os.path.relpath(target, app.srcdir).replace(os.sep, "/"))
+    source[0] = text[: end + 1] + link + text[end + 1 :]
+
+
+def setup(app):
+    app.connect("builder-inited", _write_notebooks)
+    app.connect("source-read", _add_notebook_link)

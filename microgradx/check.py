@@ -148,7 +148,7 @@ def _checkable(x) -> bool:
 def check_grad(fun: Callable, *args, modes: Sequence[str] = ("fwd", "rev"), order: int = 2,
                argnums: Sequence[int] | None = None, eps: float = 1e-5, rtol: float = 1e-5,
                atol: float = 1e-6, seed: int = 0, raise_on_failure: bool = True) -> GradCheckReport:
-    """Compare ``fun``'s derivatives (forward and reverse mode, orders 1..``order``) with finite differences.
+    """Compare ``fun``'s derivatives (forward and reverse mode, orders 1 to ``order``) with finite differences.
 
     Parameters
     ----------

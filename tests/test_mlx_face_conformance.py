@@ -410,6 +410,20 @@ same("atleast_2d", lambda mx: mx.atleast_2d(mx.array([1.0, 2.0])).shape)
 same("broadcast_arrays", lambda mx: [a.shape for a in mx.broadcast_arrays(mx.ones((2, 1)), mx.ones((3,)))])
 same("unstack", value_only(lambda mx, a: mx.unstack(a, axis=1), A))
 
+same("flip", value_grad_jvp(lambda mx, a: mx.flip(a, 1) * a, A))
+same("flip all axes", value_only(lambda mx, a: mx.flip(a), A))
+same("kron", value_grad_jvp(lambda mx, a, b: mx.kron(a, b), A[:2, :2], P[:2, :3]))
+same("diff", value_grad_jvp(lambda mx, a: mx.diff(a, 2, axis=1), A))
+same("vecdot", value_grad_jvp(lambda mx, a, b: mx.vecdot(a, b), A, P))
+same("matrix_transpose", value_grad_jvp(lambda mx, a: mx.matrix_transpose(mx.reshape(a, (2, 2, 3))), A))
+same("isposinf, isneginf", value_only(lambda mx, a: (mx.isposinf(a), mx.isneginf(a)),
+                                      np.array([np.inf, -np.inf, 1.0], np.float32)))
+same("count_nonzero", value_only(lambda mx, a: mx.count_nonzero(a > 0), A))
+same("finfo, iinfo", lambda mx: (float(mx.finfo(mx.float32).max), int(mx.iinfo(mx.int32).max)))
+same("empty", lambda mx: mx.empty((2, 3)).shape)
+same("bitwise_left_shift", lambda mx: mx.bitwise_left_shift(mx.array([1, 2]), 2))
+same("broadcast_shapes", lambda mx: mx.broadcast_shapes((2, 1), (3,)))
+
 # ---------------------------------------------------------------------------
 # G. item assignment and .at[]
 # ---------------------------------------------------------------------------
@@ -586,6 +600,28 @@ def test_the_comparison_checks_dtypes():
         assert_same(mlx.array([1.0]), face.array(np.array([1.0], np.float64)).astype(np.float64))
     with pytest.raises(AssertionError, match="values"):
         assert_same(mlx.array([1.0]), face.array([2.0]))
+
+
+def docs_table() -> dict[str, str]:
+    """docs/mlx.rst's table of ``mlx.core`` names: name -> status (each row lists names, then a status)."""
+    text = (Path(__file__).parents[1] / "docs" / "mlx.rst").read_text(encoding="utf-8")
+    table = text[text.index("Every ``mlx.core`` name"):]
+    status = {}
+    for names, state in re.findall(r"^   \* - (.+)\n     - (.+)$", table, re.M):
+        for name in re.findall(r"``(\w+)``", names):
+            assert name not in status, f"{name} is listed twice"
+            status[name] = state
+    return status
+
+
+def test_docs_table_lists_every_mlx_core_name_once():
+    status = docs_table()
+    public = {n for n in dir(mlx) if not n.startswith("_")}
+    assert set(status) == public, f"missing: {sorted(public - set(status))}; extra: {sorted(set(status) - public)}"
+    for name, state in status.items():
+        assert state in ("provided", "provided, differs", "not provided")
+        if state.startswith("provided"):
+            assert name in face.__dict__, f"the table says mlx.core.{name} is provided"
 
 
 def covered_names() -> set[str]:

@@ -43,10 +43,18 @@ def _parse(path: pathlib.Path):
         source = cell.group(1)
         tags = []
         lines = source.splitlines()
+        options = []  # ":key: value" lines, or a YAML block between "---" lines
+        if lines and lines[0] == "---":
+            end = lines.index("---", 1)
+            options, lines = lines[1:end], lines[end + 1:]
         while lines and lines[0].startswith(":"):
-            key, _, value = lines.pop(0)[1:].partition(":")
+            options.append(lines.pop(0)[1:])
+        for option in options:
+            key, _, value = option.partition(":")
             if key.strip() == "tags":
                 tags = [t.strip() for t in value.strip().strip("[]").split(",") if t.strip()]
+            elif key.strip() in ("code_prompt_show", "code_prompt_hide"):
+                tags.append(f"{key.strip()}={value.strip()}")
         cells.append((tags, "\n".join(lines)))
     markdown.append(body[last:])
     return m.group(1), cells, "".join(markdown)
@@ -81,6 +89,10 @@ def test_tutorial_ends_with_exercises_and_hidden_solutions(path):
     hidden = [source for tags, source in cells if "hide-cell" in tags]
     assert n_solutions >= 3 and len(hidden) == n_solutions, "every solution cell is hidden, and only those"
     assert all(source.lstrip().startswith("# ") for source in hidden), "each solution says which exercise it solves"
+    for tags, source in cells:  # and its "show" button names the exercise too (not just "Show the solution")
+        if "hide-cell" in tags and re.match(r"# (\d+)\.", source.lstrip()):
+            number = re.match(r"# (\d+)\.", source.lstrip()).group(1)
+            assert f"code_prompt_show=Show the solution to exercise {number}" in tags, source[:40]
 
 
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import microgradx as mgx
+from microgradx import nn
 from microgradx.core import engine
 from microgradx.nodes.scalar import Scalar as ReferenceScalar
 from microgradx.teaching import viz
@@ -28,10 +29,10 @@ def _texts(svg: str) -> list[str]:
 
 
 def test_dot_of_a_neuron_names_every_node_with_data_and_grad():
-    dot = viz.to_dot(_neuron())
+    dot = viz.to_dot(_neuron(), rankdir="LR")  # left to right: Graphviz stacks a record's fields itself
     assert dot.startswith("digraph microgradx {") and dot.rstrip().endswith("}")
-    for expected in ['"{ x | data 2 | grad -1.5 }"', '"{ w | data -3 | grad 1 }"', '"{ b | data 6.881 | grad 0.5 }"',
-                     '"{ n | data 0.8814 | grad 0.5 }"', '"{ o | data 0.7071 | grad 1 }"']:
+    for expected in ['"x | data 2 | grad -1.5"', '"w | data -3 | grad 1"', '"b | data 6.881 | grad 0.5"',
+                     '"n | data 0.8814 | grad 0.5"', '"o | data 0.7071 | grad 1"']:
         assert expected in dot
     assert [line.split("label=")[1].split(",")[0] for line in dot.splitlines() if "shape=ellipse" in line] == [
         '"mul"', '"add"', '"tanh"']
@@ -115,10 +116,10 @@ def test_tensor_graph_shows_small_values_and_shapes():
     v = mgx.Tensor([1.0, 2.0, 3.0, 4.0], label="v")
     y = mgx.tanh(W @ v + 1.0).sum()
     y.backward()
-    dot = viz.to_dot(y)
+    dot = viz.to_dot(y, rankdir="LR")
     assert "W | shape (3, 4) float64 | grad shape (3, 4)" in dot
-    assert "{ v | [1, 2, 3, 4] | grad shape (4,) }" in dot
-    assert "{ [1, 1, 1] | grad [1, 1, 1] }" in dot  # tanh(11) in float64, and the sum's gradient
+    assert '"v | [1, 2, 3, 4] | grad shape (4,)"' in dot
+    assert '"[1, 1, 1] | grad [1, 1, 1]"' in dot  # tanh(11) in float64, and the sum's gradient
     assert 'label="matmul"' in dot and 'label="sum"' in dot and 'label="tanh"' in dot
     assert "grad None" not in dot
     assert viz.to_svg(y, engine="builtin").startswith("<svg")
@@ -169,7 +170,7 @@ def test_graph_object_repr_and_inline_display(tmp_path):
 
 def test_top_to_bottom():
     g = viz.draw(_neuron(), rankdir="TB", engine="builtin")
-    assert "rankdir=TB" in g.dot and "{ x |" not in g.dot
+    assert "rankdir=TB" in g.dot and '"{ x | data 2 | grad -1.5 }"' in g.dot  # braces: fields in a column
     ET.fromstring(g.svg)
 
 
@@ -193,6 +194,44 @@ def test_bad_options():
         viz.draw(y, engine="neato")
     with pytest.raises(ValueError, match="rankdir"):
         viz.to_dot(y, rankdir="RL")
+    with pytest.raises(TypeError, match="names must be a model"):
+        viz.draw(y, names="layers.0.weight")
+    with pytest.raises(TypeError, match="names must hold"):
+        viz.draw(y, names=[("w", 1.0, 2.0)])
+    with pytest.raises(ValueError, match="page_width"):
+        viz.choose_rankdir(y, page_width=0)
+
+
+def test_auto_layout_follows_the_graph_shape():
+    x = mgx.Scalar(0.5, label="x")
+    chain = x
+    for _ in range(15):
+        chain = chain.tanh()
+    g = viz.draw(chain, engine="builtin")
+    assert g.rankdir == "TB" and "rankdir=TB" in g.dot  # a long chain runs down the page
+    level = [mgx.Scalar(float(i), label=f"input number {i}") for i in range(16)]
+    while len(level) > 1:  # a balanced tree of additions: 16 leaves side by side, 4 levels deep
+        level = [a + b for a, b in zip(level[::2], level[1::2])]
+    broad = viz.draw(level[0], engine="builtin")
+    assert broad.rankdir == "LR"  # sixteen leaves side by side would be far wider than a page
+    assert viz.draw(chain, rankdir="LR").rankdir == "LR"  # an explicit choice is kept
+    for graph in (g, broad):  # the chosen layout is the narrower one when the other would not fit
+        w = {r: viz._extent(graph._boxes, graph._edges, r)[0] for r in ("LR", "TB")}
+        assert w[graph.rankdir] <= viz.PAGE_WIDTH or w[graph.rankdir] == min(w.values())
+
+
+def test_names_label_a_models_parameters():
+    model = nn.TensorMLP(3, [4, 2], seed=0)
+    loss = mgx.sum(model(mgx.ones((5, 3))))
+    dot = viz.to_dot(loss, names=model)
+    for name in ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]:
+        assert dot.count(f"{name} |") == 1, name
+    assert "layers.0.weight" not in viz.to_dot(loss)  # nothing is written into the nodes
+    w = model.layers[0].weight
+    assert "my W |" in viz.to_dot(loss, names={"my W": w})
+    assert "pair |" in viz.to_dot(loss, names=[("pair", w)])
+    w.label = "own"
+    assert "own |" in viz.to_dot(loss, names=model)  # a node's own label wins
 
 
 def test_format_value():

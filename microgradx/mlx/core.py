@@ -642,6 +642,112 @@ argsort = _uint32(_ops.argsort)
 argpartition = _uint32(_ops.argpartition)
 
 
+# MLX's other names for functions above
+bitwise_left_shift = _face(_ops.left_shift, 2, "bitwise_left_shift")
+bitwise_right_shift = _face(_ops.right_shift, 2, "bitwise_right_shift")
+empty = zeros  # MLX's empty gives zeros too
+empty_like = zeros_like
+finfo, iinfo = np.finfo, np.iinfo  #: numpy's: ``mx.finfo(mx.float32).max``
+
+
+def flip(a, axis=None, *, stream=None):
+    """``a`` reversed along ``axis`` (None: every axis).
+
+    >>> flip(array([1.0, 2.0, 3.0]))
+    Tensor([3., 2., 1.], dtype=float32)
+    """
+    a = _from_data(a)
+    axes = range(a.ndim) if axis is None else [axis] if isinstance(axis, int) else axis
+    index = [slice(None)] * a.ndim
+    for ax in axes:
+        index[ax % a.ndim] = slice(None, None, -1)
+    return a[tuple(index)]
+
+
+def matrix_transpose(a, *, stream=None):
+    """The last two axes swapped.
+
+    >>> matrix_transpose(zeros((2, 3, 4))).shape
+    (2, 4, 3)
+    """
+    return _ops.swapaxes(_from_data(a), -1, -2)
+
+
+def vecdot(a, b, *, axis: int = -1, stream=None):
+    """Sum of ``a * b`` along ``axis``.
+
+    >>> vecdot(array([1.0, 2.0]), array([3.0, 4.0]))
+    Tensor(11., dtype=float32)
+    """
+    return _ops.sum(_ops.multiply(*_convert((a, b), 2)), axis=axis)
+
+
+def diff(a, n: int = 1, axis: int = -1, *, stream=None):
+    """``n``-th differences along ``axis``.
+
+    >>> diff(array([1.0, 4.0, 9.0]))
+    Tensor([3., 5.], dtype=float32)
+    """
+    a = _from_data(a)
+    for _ in range(n):
+        k = a.shape[axis]
+        lead = (slice(None),) * (axis % a.ndim)
+        a = a[lead + (slice(1, k),)] - a[lead + (slice(0, k - 1),)]
+    return a
+
+
+def kron(a, b, *, stream=None):
+    """Kronecker product.
+
+    >>> kron(eye(2), ones((1, 2))).shape
+    (2, 4)
+    """
+    a, b = _convert((a, b), 2)
+    nd = builtins.max(a.ndim, b.ndim)
+    a = _ops.reshape(a, (1,) * (nd - a.ndim) + a.shape)
+    b = _ops.reshape(b, (1,) * (nd - b.ndim) + b.shape)
+    inter_a = _ops.reshape(a, tuple(x for n in a.shape for x in (n, 1)))
+    inter_b = _ops.reshape(b, tuple(x for n in b.shape for x in (1, n)))
+    return _ops.reshape(inter_a * inter_b, tuple(p * q for p, q in zip(a.shape, b.shape)))
+
+
+def isposinf(a, *, stream=None):
+    """True where ``a`` is +inf.
+
+    >>> isposinf(array([inf, -inf]))
+    Tensor([ True, False])
+    """
+    return _ops.logical_and(_ops.isinf(_from_data(a)), _from_data(a) > 0)
+
+
+def isneginf(a, *, stream=None):
+    """True where ``a`` is -inf.
+
+    >>> isneginf(array([inf, -inf]))
+    Tensor([False,  True])
+    """
+    return _ops.logical_and(_ops.isinf(_from_data(a)), _from_data(a) < 0)
+
+
+def count_nonzero(a, axis=None, keepdims: bool = False, *, stream=None):
+    """Number of nonzero elements (int32).
+
+    >>> count_nonzero(array([1, 0, 2]))
+    Tensor(2, dtype=int32)
+    """
+    value = np.asarray(_raw_value(_from_data(a)))
+    return _ops.array(np.asarray(np.count_nonzero(value, axis=axis, keepdims=keepdims), dtype=int32))
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    """The shape the given shapes broadcast to.
+
+    >>> broadcast_shapes((2, 1), (3,))
+    (2, 3)
+    """
+    return tuple(np.broadcast_shapes(*shapes))
+
+
 def tri(n: int, m: int | None = None, k: int = 0, dtype=float32, *, stream=None):
     """Ones at and below the ``k``-th diagonal (float32).
 

@@ -36,9 +36,9 @@ Forward pass (topological order: every value after its inputs)
 <BLANKLINE>
 Backward sweep (the same order, reversed)
 step 1  y = mul(x, x)   upstream g = dy/dy = 1
-        → x   rule d(x·y)/dx = y  (here x = x, y = x)  local derivative 2
+        → x   rule d(x·y)/dx = y  (here y = x)  local derivative 2
               contribution 1 × 2 = 2        dy/dx = 2   (1 of 2 contributions)
-        → x   rule d(x·y)/dy = x  (here x = x, y = x)  local derivative 2
+        → x   rule d(x·y)/dy = x  (here y = x)  local derivative 2
               contribution 1 × 2 = 2        dy/dx = 2 + 2 = 4   (2 of 2: complete)
 <BLANKLINE>
 Gradients of the leaves (what y.backward() stores in .grad)
@@ -494,7 +494,8 @@ def _bindings(prim, names) -> str:
     letters = ("x", "y", "z")
     if len(names) > len(letters):
         return ""
-    pairs = [f"{letters[i]} = {n}" for i, n in enumerate(names)]
+    # "x = x" says nothing (the user's own variable is called x): only the other pairs are shown
+    pairs = [f"{letters[i]} = {n}" for i, n in enumerate(names) if n != letters[i]]
     return ", ".join(pairs)
 
 

@@ -23,6 +23,11 @@ are numbered in topological order, never by memory address, so the same
 program always gives the same picture.  Large graphs are cut to the
 ``max_nodes`` nodes nearest the output, with a note saying so.
 
+The picture is laid out top to bottom or left to right, whichever keeps it
+narrower for a page (``rankdir="auto"``, the default): a long chain runs
+down the page, a broad graph across it.  ``names=model`` labels a model's
+parameters by their dotted names (``layers.0.weight``).
+
 Examples
 --------
 >>> import microgradx as mgx
@@ -49,10 +54,13 @@ import numpy as np
 from ..core import backend as _backend
 
 __all__ = ["draw", "to_dot", "to_svg", "Graph", "dot_available", "topological_order", "value_of", "format_value",
-           "MAX_NODES"]
+           "choose_rankdir", "MAX_NODES", "PAGE_WIDTH"]
 
 #: Default limit on the number of values drawn; larger graphs are cut with a note.
 MAX_NODES = 200
+
+#: Width (in points) of the page column a picture should fit in; ``rankdir="auto"`` decides with it.
+PAGE_WIDTH = 600
 
 _ENGINES = ("auto", "dot", "builtin")
 _DOT_HELP = (
@@ -73,6 +81,38 @@ def _check_root(root) -> None:
         )
     if not hasattr(root, "_parents") or not hasattr(root, "_prim"):
         raise TypeError(f"root must be a Scalar or Tensor result (a graph node); got {type(root).__name__}")
+
+
+_RANKDIRS = ("auto", "LR", "TB")
+
+
+def _check_rankdir(rankdir) -> str:
+    if rankdir not in _RANKDIRS:
+        raise ValueError(f"rankdir must be 'auto', 'LR' or 'TB'; got {rankdir!r}")
+    return rankdir
+
+
+def _names_of(names) -> dict:
+    """``{id(node): name}`` from a model (``named_parameters()``), a ``{name: node}`` dict or ``(name, node)`` pairs."""
+    if names is None:
+        return {}
+    if hasattr(names, "named_parameters"):
+        pairs = names.named_parameters()
+    elif isinstance(names, dict):
+        pairs = names.items()
+    elif isinstance(names, (list, tuple)):
+        pairs = names
+    else:
+        raise TypeError(
+            "names must be a model (with named_parameters()), a {name: node} dict or a list of (name, node) "
+            f"pairs; got {type(names).__name__}"
+        )
+    out = {}
+    for pair in pairs:
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str)):
+            raise TypeError(f"names must hold (name, node) pairs with a str name; got {pair!r:.60}")
+        out[id(pair[1])] = pair[0]
+    return out
 
 
 def _check_limit(max_nodes) -> int:
@@ -233,10 +273,11 @@ class _Box:
 _ORDERED_OPERANDS = {"add", "mul", "maximum", "minimum"}  # operand order does not matter for these
 
 
-def _build(root, max_nodes: int):
+def _build(root, max_nodes: int, names=None):
     """Boxes, arrows and the truncation note for the graph behind ``root``."""
     _check_root(root)
     limit = _check_limit(max_nodes)
+    given = _names_of(names)
     order = topological_order(root)
     total = len(order)
     if total > limit:
@@ -272,7 +313,7 @@ def _build(root, max_nodes: int):
             edges.append((op, key, ""))
         value = value_of(node)
         grad = getattr(node, "grad", None)
-        label = getattr(node, "label", "") or ""
+        label = getattr(node, "label", "") or given.get(id(node), "")
         fields = [label] if label else []
         fields.append(("data " if np.ndim(value) == 0 else "") + format_value(value))
         fields.append("grad " + format_value(grad, dtype=False))
@@ -310,7 +351,7 @@ def _dot_from(boxes, edges, note: str, rankdir: str) -> str:
     for b in boxes:
         if b.kind == "value":
             body = " | ".join(_dot_escape(f) for f in b.fields)
-            if rankdir == "LR":
+            if rankdir == "TB":  # fields stacked in a column (Graphviz stacks them by itself left to right)
                 body = "{ " + body + " }"
             style = ', style="filled,bold", fillcolor="#fff3c4"' if b.root else ', style=filled, fillcolor="#eef4fb"'
             lines.append(f'  {b.key} [shape=record, label="{body}"{style}];')
@@ -329,7 +370,7 @@ def _dot_from(boxes, edges, note: str, rankdir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_dot(root, *, max_nodes: int = MAX_NODES, rankdir: str = "LR") -> str:
+def to_dot(root, *, max_nodes: int = MAX_NODES, rankdir: str = "auto", names=None) -> str:
     """The graph behind ``root`` in Graphviz's DOT language.
 
     Parameters
@@ -339,8 +380,13 @@ def to_dot(root, *, max_nodes: int = MAX_NODES, rankdir: str = "LR") -> str:
     max_nodes : int
         Draw at most this many values (the ones nearest ``root``); the picture
         then carries a note saying how many there are in all.
-    rankdir : {"LR", "TB"}
-        Left to right (default) or top to bottom.
+    rankdir : {"auto", "LR", "TB"}
+        Left to right, top to bottom, or (default) whichever of the two keeps
+        the picture narrower for a page; see :func:`choose_rankdir`.
+    names : model, dict or list of (name, node) pairs, optional
+        Names for nodes that have no ``label`` of their own: a model labels
+        its parameters with their dotted names (``layers.0.weight``), as
+        ``model.named_parameters()`` gives them.
 
     Returns
     -------
@@ -351,22 +397,19 @@ def to_dot(root, *, max_nodes: int = MAX_NODES, rankdir: str = "LR") -> str:
     --------
     >>> import microgradx as mgx
     >>> a = mgx.Scalar(3.0, label="a")
-    >>> dot = to_dot(a * 2.0)
+    >>> dot = to_dot(a * 2.0, rankdir="LR")
     >>> dot.splitlines()[0]
     'digraph microgradx {'
     >>> for line in dot.splitlines():
-    ...     if "->" in line or 'label="{' in line:
+    ...     if "->" in line or "shape=record" in line:
     ...         print(line)
-      n0 [shape=record, label="{ a | data 3 | grad 0 }", style=filled, fillcolor="#eef4fb"];
-      n1 [shape=record, label="{ data 6 | grad 0 }", style="filled,bold", fillcolor="#fff3c4"];
+      n0 [shape=record, label="a | data 3 | grad 0", style=filled, fillcolor="#eef4fb"];
+      n1 [shape=record, label="data 6 | grad 0", style="filled,bold", fillcolor="#fff3c4"];
       n0 -> n1op;
       n1c1 -> n1op;
       n1op -> n1;
     """
-    if rankdir not in ("LR", "TB"):
-        raise ValueError(f"rankdir must be 'LR' or 'TB'; got {rankdir!r}")
-    boxes, edges, note, _, _ = _build(root, max_nodes)
-    return _dot_from(boxes, edges, note, rankdir)
+    return draw(root, max_nodes=max_nodes, rankdir=rankdir, names=names, engine="builtin").dot
 
 
 # ---------------------------------------------------------------------------
@@ -408,9 +451,8 @@ _COLORS = {"value": "#eef4fb", "root": "#fff3c4", "op": "#e8e8e8", "const": "#ff
 
 
 def _box_size(b: _Box) -> tuple[float, float]:
-    if b.kind == "value":
-        w = sum(len(f) for f in b.fields) * _CHAR_W + 2 * _PAD * len(b.fields)
-        return w, _LINE_H
+    if b.kind == "value":  # a card: label, data and grad stacked, one per line
+        return max(len(f) for f in b.fields) * _CHAR_W + 2 * _PAD, _LINE_H * len(b.fields)
     return len(b.fields[0]) * _CHAR_W + 2 * _PAD + (10 if b.kind == "op" else 0), _LINE_H
 
 
@@ -444,6 +486,77 @@ def _layers(boxes, edges) -> dict[str, int]:
                     layer[b.key], changed = want, True
     low = min(layer.values())
     return {k: v - low for k, v in layer.items()}
+
+
+def _extent(boxes, edges, rankdir: str) -> tuple[float, float]:
+    """Estimated (width, height) in points of the picture laid out in layers along ``rankdir``.
+
+    Boxes are sized as they are drawn: a value is a card with its fields
+    stacked, one per line.
+    """
+    layer = _layers(boxes, edges)
+    main: dict[int, float] = {}  # per layer: the largest size along the layout direction
+    cross: dict[int, float] = {}  # per layer: the boxes' total size across it
+    for b in boxes:
+        w, h = _box_size(b)
+        along, across = (w, h) if rankdir == "LR" else (h, w)
+        k = layer[b.key]
+        main[k] = max(main.get(k, 0.0), along)
+        cross[k] = cross.get(k, 0.0) + across + _GAP_Y
+    length = sum(main.values()) + _GAP_X * (len(main) - 1) + 2 * _PAD
+    breadth = max(cross.values()) + 2 * _PAD
+    return (length, breadth) if rankdir == "LR" else (breadth, length)
+
+
+def _choose(boxes, edges, page_width: float) -> str:
+    (w_lr, h_lr), (w_tb, h_tb) = _extent(boxes, edges, "LR"), _extent(boxes, edges, "TB")
+    if w_lr <= page_width and w_tb <= page_width:  # both fit the column: the shorter picture
+        return "LR" if h_lr < h_tb else "TB"
+    return "LR" if w_lr < w_tb else "TB"  # else the narrower one: less to shrink or scroll
+
+
+def choose_rankdir(root, *, max_nodes: int = MAX_NODES, page_width: float = PAGE_WIDTH) -> str:
+    """The layout ``rankdir="auto"`` picks for the graph behind ``root``: ``"TB"`` or ``"LR"``.
+
+    The graph is laid out in layers (every operation one layer after its
+    inputs) both ways, and the picture sizes are estimated.  When both fit
+    ``page_width`` the shorter picture wins; otherwise the narrower one, so
+    that a page has to shrink it least (or, if it lets wide pictures scroll,
+    the reader scrolls least).  A long chain therefore runs top to bottom
+    and a graph with many inputs side by side runs left to right.
+
+    Parameters
+    ----------
+    root : Scalar or Tensor
+        The result whose graph would be drawn.
+    max_nodes : int
+        As for :func:`draw`: only the drawn part counts.
+    page_width : float
+        Width available, in points (default :data:`PAGE_WIDTH`).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> x = mgx.Scalar(0.5, label="x")
+    >>> y = x
+    >>> for _ in range(12):              # a chain: a column down the page
+    ...     y = y.tanh()
+    >>> choose_rankdir(y)
+    'TB'
+    >>> level = [mgx.Scalar(float(i), label=f"input number {i}") for i in range(16)]
+    >>> while len(level) > 1:           # pairwise sums: 16 leaves side by side, 4 levels deep
+    ...     level = [a + b for a, b in zip(level[::2], level[1::2])]
+    >>> choose_rankdir(level[0])
+    'LR'
+    """
+    if isinstance(page_width, bool) or not isinstance(page_width, (int, float)) or not page_width > 0:
+        raise ValueError(f"page_width must be a positive number of points; got {page_width!r}")
+    boxes, edges, _, _, _ = _build(root, max_nodes)
+    return _choose(boxes, edges, float(page_width))
 
 
 def _builtin_svg(boxes, edges, note: str, rankdir: str) -> str:
@@ -535,13 +648,12 @@ def _builtin_svg(boxes, edges, note: str, rankdir: str) -> str:
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="3" fill="{fill}" '
                        f'stroke="#333333" stroke-width="{width_px}"{dash}/>')
         if b.kind == "value":
-            fx = x
             for i, f in enumerate(b.fields):
-                fw = len(f) * _CHAR_W + 2 * _PAD
+                fy = y + i * _LINE_H
                 if i:
-                    out.append(f'<line x1="{fx:.1f}" y1="{y:.1f}" x2="{fx:.1f}" y2="{y + h:.1f}" stroke="#333333"/>')
-                out.append(f'<text x="{fx + fw / 2:.1f}" y="{cy:.1f}" text-anchor="middle">{html.escape(f)}</text>')
-                fx += fw
+                    out.append(f'<line x1="{x:.1f}" y1="{fy:.1f}" x2="{x + w:.1f}" y2="{fy:.1f}" stroke="#333333"/>')
+                out.append(f'<text x="{x + w / 2:.1f}" y="{fy + _LINE_H / 2 + 4:.1f}" text-anchor="middle">'
+                           f"{html.escape(f)}</text>")
         else:
             style = ' font-style="italic" fill="#555555"' if b.kind == "more" else ""
             out.append(f'<text x="{x + w / 2:.1f}" y="{cy:.1f}" text-anchor="middle"{style}>'
@@ -563,14 +675,14 @@ def _check_engine(engine: str) -> str:
     return engine
 
 
-def to_svg(root, *, max_nodes: int = MAX_NODES, rankdir: str = "LR", engine: str = "auto") -> str:
+def to_svg(root, *, max_nodes: int = MAX_NODES, rankdir: str = "auto", names=None, engine: str = "auto") -> str:
     """A picture (SVG text) of the graph behind ``root``.
 
     Parameters
     ----------
     root : Scalar or Tensor
         The result to draw.
-    max_nodes, rankdir
+    max_nodes, rankdir, names
         As for :func:`to_dot`.
     engine : {"auto", "dot", "builtin"}
         ``"dot"`` runs Graphviz (an error that says how to install it when it
@@ -585,7 +697,7 @@ def to_svg(root, *, max_nodes: int = MAX_NODES, rankdir: str = "LR", engine: str
     >>> svg.startswith("<svg") and "exp" in svg and svg.rstrip().endswith("</svg>")
     True
     """
-    return draw(root, max_nodes=max_nodes, rankdir=rankdir, engine=engine).svg
+    return draw(root, max_nodes=max_nodes, rankdir=rankdir, names=names, engine=engine).svg
 
 
 class Graph:
@@ -607,6 +719,8 @@ class Graph:
         The truncation note ("" when the whole graph is drawn).
     engine : str
         ``"dot"`` or ``"builtin"``: which renderer makes the SVG.
+    rankdir : str
+        ``"TB"`` or ``"LR"``: the layout used (what ``"auto"`` chose).
 
     Examples
     --------
@@ -625,7 +739,8 @@ class Graph:
         self.total_nodes = total_nodes
         self.note = note
         self.engine = engine
-        self._boxes, self._edges, self._rankdir = boxes, edges, rankdir
+        self.rankdir = rankdir
+        self._boxes, self._edges = boxes, edges
         self._svg = None
 
     @property
@@ -650,7 +765,7 @@ class Graph:
             if self.engine == "dot":
                 self._svg = _svg_with_dot(self.dot)
             else:
-                self._svg = _builtin_svg(self._boxes, self._edges, self.note, self._rankdir)
+                self._svg = _builtin_svg(self._boxes, self._edges, self.note, self.rankdir)
         return self._svg
 
     def _repr_svg_(self) -> str:
@@ -687,7 +802,7 @@ class Graph:
         return f"Graph({self.num_nodes} value{'s' if self.num_nodes != 1 else ''}, {ops}{cut}, engine={self.engine!r})"
 
 
-def draw(root, *, max_nodes: int = MAX_NODES, rankdir: str = "LR", engine: str = "auto") -> Graph:
+def draw(root, *, max_nodes: int = MAX_NODES, rankdir: str = "auto", names=None, engine: str = "auto") -> Graph:
     """Draw the graph behind ``root``: op, data (or shape) and grad of every node.
 
     In Jupyter the returned :class:`Graph` shows itself as a picture.  Call
@@ -700,8 +815,12 @@ def draw(root, *, max_nodes: int = MAX_NODES, rankdir: str = "LR", engine: str =
     max_nodes : int
         Draw at most this many values, the ones nearest ``root`` (default
         :data:`MAX_NODES`); a note says how many the whole graph has.
-    rankdir : {"LR", "TB"}
-        Left to right (default) or top to bottom.
+    rankdir : {"auto", "LR", "TB"}
+        Left to right, top to bottom, or (default) whichever keeps the
+        picture narrower for a page (:func:`choose_rankdir`).
+    names : model, dict or list of (name, node) pairs, optional
+        Names for unlabelled nodes: pass the model to see its parameters as
+        ``layers.0.weight``, ``layers.0.bias``, ... (see :func:`to_dot`).
     engine : {"auto", "dot", "builtin"}
         Who renders the SVG; see :func:`to_svg`.
 
@@ -716,11 +835,20 @@ def draw(root, *, max_nodes: int = MAX_NODES, rankdir: str = "LR", engine: str =
     >>> for _ in range(1000):        # a deep chain: drawn without recursion, cut to 10 values
     ...     x = x * 1.0
     >>> g = draw(x, max_nodes=10)
-    >>> g.num_nodes, g.total_nodes, g.note
-    (10, 1001, 'showing the 10 values nearest the output, of 1001')
+    >>> g.num_nodes, g.total_nodes, g.note, g.rankdir
+    (10, 1001, 'showing the 10 values nearest the output, of 1001', 'TB')
+
+    A model's parameters get their names:
+
+    >>> from microgradx import nn
+    >>> model = nn.Linear(3, 2, seed=0)
+    >>> loss = mgx.sum(model(mgx.ones((4, 3))))
+    >>> "layers" not in draw(loss, names=model).dot and "weight" in draw(loss, names=model).dot
+    True
     """
-    if rankdir not in ("LR", "TB"):
-        raise ValueError(f"rankdir must be 'LR' or 'TB'; got {rankdir!r}")
+    _check_rankdir(rankdir)
     engine = _check_engine(engine)
-    boxes, edges, note, num, total = _build(root, max_nodes)
+    boxes, edges, note, num, total = _build(root, max_nodes, names)
+    if rankdir == "auto":
+        rankdir = _choose(boxes, edges, float(PAGE_WIDTH))
     return Graph(_dot_from(boxes, edges, note, rankdir), boxes, edges, note, num, total, rankdir, engine)
