@@ -11,6 +11,7 @@ import os
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
 
 DEBUG = os.environ.get("MICROGRADX_DEBUG_BUILD", "") == "1"
 # MICROGRADX_EXT=kernels,engine builds only those modules (handy while working on one of them)
@@ -42,4 +43,19 @@ extensions = [
     if not ONLY or os.path.splitext(os.path.basename(path))[0] in ONLY
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=directives, quiet=True))
+
+
+class build_py_with_tutorials(build_py):
+    """Also copy the tutorials' MyST sources into the package (microgradx/_tutorials), so an installed copy
+    can write the notebooks (``python -m microgradx tutorials DIR``) without the repository."""
+
+    def run(self):
+        super().run()
+        target = os.path.join(self.build_lib, "microgradx", "_tutorials")
+        self.mkpath(target)
+        for path in sorted(glob.glob(os.path.join("tutorials", "*.md"))):
+            self.copy_file(path, os.path.join(target, os.path.basename(path)))
+
+
+setup(ext_modules=cythonize(extensions, compiler_directives=directives, quiet=True),
+      cmdclass={"build_py": build_py_with_tutorials})

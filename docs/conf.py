@@ -84,7 +84,8 @@ html_theme_options = {
 # reader runs it), and a download link is added under the page's title.
 NOTEBOOK_LINK = (
     "\n```{{note}}\nRun this tutorial yourself: {{download}}`download it as a Jupyter notebook <{path}>` "
-    "(`pip install microgradx matplotlib scikit-learn jupyter`, then open it in Jupyter).\n```\n"
+    "and open it in Jupyter, with microgradx installed as {{doc}}`/install` describes (plus matplotlib and "
+    "scikit-learn).\n```\n"
 )
 
 

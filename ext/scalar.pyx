@@ -807,18 +807,36 @@ cdef object _binary(int op, object a, object b):
         y = float(b)
     else:
         return NotImplemented
+    if _swapped[op]:  # a student's rule may replace this op's: record through the table (exercises.swap_rule)
+        return _apply(_dispatch.rule_in_use(_rules().table[_OP_NAMES[op]]), (a, b))
     out = _forward2(op, x, y)
     if mgx_scalar_eager:
         return _record(out, op, pa, pb, x, y)
     return _leaf(out)
 
 
-cdef inline Scalar _unary(int op, Scalar a):
+cdef inline object _unary(int op, Scalar a):
+    if _swapped[op]:  # as in _binary
+        return _apply(_dispatch.rule_in_use(_rules().table[_OP_NAMES[op]]), (a,))
     cdef double x = a.data
     cdef double out = _forward1(op, x)
     if mgx_scalar_eager:
         return _record(out, op, a, None, x, 0.0)
     return _leaf(out)
+
+
+cdef unsigned char _swapped[OP_RULE]  # 1: some thread has swapped this op's rule (exercises.swap_rule)
+
+
+def _set_swapped(str name, bint flag):
+    """Send op ``name`` through the rule table (``flag`` true), or back to its C formulas.
+
+    Called by :func:`microgradx.exercises.swap_rule` while a student's rule is in force,
+    so the compiled Scalar never ignores it.
+
+    >>> _set_swapped("mul", False)
+    """
+    _swapped[_OP_NAMES.index(name)] = flag
 
 
 cdef object _apply(object prim, tuple args):

@@ -5,6 +5,9 @@ Sub-commands
 ``demo``
     Train micrograd's moons classifier, ``MLP(2, [16, 16, 1])``, with
     micrograd's demo recipe and print its progress and final accuracy.
+``tutorials DIR [--student]``, ``grade NOTEBOOK_OR_DIR``
+    Write the course's notebooks; run notebooks and report each exercise
+    (see :mod:`microgradx.cli.exercises`, which also documents the exit status).
 
 Adding a sub-command takes one call to :func:`register` below the marker at
 the end of this file: a name, a one-line help, a function that adds the
@@ -255,6 +258,13 @@ register("demo", "train micrograd's moons MLP and print its progress and final a
 from .graph import add_graph_arguments, run_graph  # noqa: E402 - the graph command lives in cli/graph.py
 
 register("graph", "draw the graph of an expression and narrate its backward sweep", add_graph_arguments, run_graph)
+
+from .exercises import add_grade_arguments, add_tutorials_arguments, run_grade, run_tutorials  # noqa: E402
+
+register("tutorials", "write the course's notebooks (.ipynb) into a folder; --student: without the solutions",
+         add_tutorials_arguments, run_tutorials)
+register("grade", "run notebooks and report each exercise: passed, failed (and why) or not attempted",
+         add_grade_arguments, run_grade)
 
 
 # ---------------------------------------------------------------------------

@@ -26,6 +26,8 @@ array([3., 6.])
 
 from __future__ import annotations
 
+import threading
+
 from .state import _state, is_active
 
 __all__ = ["Node", "apply", "node_types", "register_node_type", "raw_value"]
@@ -120,6 +122,8 @@ def apply(prim, *args, **params):
     >>> y.primal, y.tangent
     (1.0, 1.0)
     """
+    if _n_swapped:  # a student's rule replaces this primitive's in this thread (see rule_in_use)
+        prim = rule_in_use(prim)
     # Step 1: the node of the innermost active level (nodes of inactive levels become constants)
     types = _node_types
     top = None
@@ -179,3 +183,54 @@ def apply(prim, *args, **params):
         return out
     # Step 4: wrap the result as a node of this level
     return cls._record(out, level, prim, tuple(at_level), tuple(values), params)
+
+
+# ---------------------------------------------------------------------------
+# Rules swapped in one thread: microgradx.exercises.swap_rule
+# ---------------------------------------------------------------------------
+class _Swaps(threading.local):
+    def __init__(self) -> None:
+        self.rules: dict = {}  # rule-table Primitive -> the Primitive used instead, in this thread
+
+
+_swaps = _Swaps()
+_n_swapped = 0  # swaps in force in any thread: 0 keeps apply's hot path to one test
+_swap_lock = threading.Lock()
+
+
+def rule_in_use(prim):
+    """The primitive this thread records for ``prim``: a swapped-in replacement, or ``prim`` itself.
+
+    :func:`microgradx.exercises.swap_rule` puts a student's rule in place of a
+    table entry for the duration of a ``with`` block, in the thread that
+    entered it; every operation (:func:`apply`, the Scalar operators) asks
+    this function which entry to record.
+
+    Examples
+    --------
+    >>> from microgradx import rules
+    >>> rule_in_use(rules.MUL) is rules.MUL
+    True
+    """
+    return _swaps.rules.get(prim, prim) if _n_swapped else prim
+
+
+def _swap(prim, replacement):
+    """Record ``replacement`` instead of ``prim`` in this thread; returns what to pass to :func:`_unswap`."""
+    global _n_swapped
+    previous = _swaps.rules.get(prim)
+    _swaps.rules[prim] = replacement
+    with _swap_lock:
+        _n_swapped += 1
+    return prim, previous
+
+
+def _unswap(token) -> None:
+    global _n_swapped
+    prim, previous = token
+    if previous is None:
+        _swaps.rules.pop(prim, None)
+    else:
+        _swaps.rules[prim] = previous
+    with _swap_lock:
+        _n_swapped -= 1

@@ -30,7 +30,7 @@ import numbers
 
 import numpy as np
 
-from ..core import engine
+from ..core import dispatch, engine
 from ..core import rules as R
 from ..core.dispatch import Node, node_types
 from ..core.state import eager_enabled
@@ -122,6 +122,8 @@ class Scalar(Node):
         >>> Scalar(0.0)._apply(R.EXP, (Scalar(0.0),), {}).data
         1.0
         """
+        if dispatch._n_swapped:  # a student's rule in place of the table's (exercises.swap_rule)
+            prim = dispatch.rule_in_use(prim)
         if prim.vjp is not None and prim.partials is None and prim is not R.WHERE:
             raise TypeError(f"Scalar supports elementwise operations only; {prim.name} needs a Tensor")
         record = eager_enabled() and prim.vjp is not None
