@@ -25,7 +25,6 @@ Run:  python bench/bench_nn.py            (active backend, about a minute)
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import random
 import statistics
@@ -34,17 +33,11 @@ import sys
 import time
 
 import numpy as np
+from _common import optional  # noqa: E402 - bench/_common.py
 
 import microgradx as mgx
 from microgradx import datasets, nn, optim
 from microgradx.nodes.scalar import Scalar as ReferenceScalar
-
-
-def optional(name):
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 # ---------------------------------------------------------------------------

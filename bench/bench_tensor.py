@@ -30,7 +30,9 @@ import statistics
 import sys
 import time
 
+import _common  # bench/_common.py
 import numpy as np
+from _common import optional
 
 import microgradx as mgx
 
@@ -47,13 +49,6 @@ def blas_threads() -> int | None:
         if info.get("user_api") == "blas":
             return int(info["num_threads"])
     return None
-
-
-def optional(name):
-    try:
-        return __import__(name)
-    except ImportError:
-        return None
 
 
 # ---------------------------------------------------------------------------
@@ -78,16 +73,7 @@ def time_interleaved(fns: dict, rounds: int, calls: int) -> dict:
 # T1: MLP training step
 # ---------------------------------------------------------------------------
 def mlp_data(dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((BATCH, N_IN)).astype(dtype)
-    y = rng.integers(0, N_OUT, size=BATCH)
-    params = [
-        (rng.standard_normal((N_IN, N_HIDDEN)) / np.sqrt(N_IN)).astype(dtype),
-        np.zeros(N_HIDDEN, dtype),
-        (rng.standard_normal((N_HIDDEN, N_OUT)) / np.sqrt(N_HIDDEN)).astype(dtype),
-        np.zeros(N_OUT, dtype),
-    ]
-    return x, y, params
+    return _common.mlp_data(dtype, BATCH, N_IN, N_HIDDEN, N_OUT, seed)
 
 
 def numpy_grads(x, y, w1, b1, w2, b2):

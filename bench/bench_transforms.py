@@ -47,6 +47,7 @@ import time
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import _common  # noqa: E402 - bench/_common.py
 import numpy as np  # noqa: E402
 
 import microgradx as mgx  # noqa: E402
@@ -83,14 +84,8 @@ def measure(calls: dict, repeat: int, warmup: int = 3) -> dict:
 # G1: value_and_grad of an MLP loss
 # ---------------------------------------------------------------------------
 def mlp_data(dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    w1 = (rng.standard_normal((784, 256)) / np.sqrt(784)).astype(dtype)
-    b1 = np.zeros(256, dtype)
-    w2 = (rng.standard_normal((256, 10)) / np.sqrt(256)).astype(dtype)
-    b2 = np.zeros(10, dtype)
-    x = rng.standard_normal((128, 784)).astype(dtype)
-    y = rng.integers(0, 10, 128)
-    return [w1, b1, w2, b2], x, y
+    x, y, params = _common.mlp_data(dtype, 128, 784, 256, 10, seed)
+    return params, x, y
 
 
 def g1_microgradx(params, x, y, repeat):

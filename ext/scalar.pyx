@@ -302,7 +302,7 @@ cdef dict _code_of_prim = None  # rule-table Primitive -> op code
 cdef object _rules():
     global _rules_module, _code_of_prim
     if _rules_module is None:
-        from microgradx import rules
+        from microgradx.core import rules
         codes = {}
         for code in range(1, OP_RULE):
             codes[rules.table[_OP_NAMES[code]]] = code

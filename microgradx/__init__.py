@@ -22,6 +22,7 @@ from __future__ import annotations
 import sys as _sys
 
 from .core import backend as _backend
+from .core import fast_rules as _fast_rules  # noqa: F401 - puts the rule table's fast paths in place
 from .core.state import no_grad
 from .nodes import scalar_class as _scalar_class
 from .nodes.dual import Dual

@@ -21,13 +21,14 @@ Tensor([0.5, 0.5])
 from __future__ import annotations
 
 import builtins as _bi
-import numbers
 
 import numpy as np
 
 from .core import rules as R
 from .core.dispatch import apply, node_types, raw_value
+from .core.state import is_active
 from .nodes import tensor as _t
+from .nodes.tensor import _call, _index, operand, wrap
 
 __all__ = [
     "array", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "linspace",
@@ -37,61 +38,7 @@ __all__ = [
     "matmul", "reshape", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
     "concatenate", "stack", "flatten", "astype", "take", "argmax", "argmin", "stop_gradient",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-]
-
-
-# ---------------------------------------------------------------------------
-# Operands in, results out
-# ---------------------------------------------------------------------------
-def operand(x, name: str = "x"):
-    """Accept a node, ndarray, number or (nested) list; reject everything else with a TypeError.
-
-    Examples
-    --------
-    >>> operand([1.0, 2.0])
-    array([1., 2.])
-    >>> operand("a", "b")
-    Traceback (most recent call last):
-    ...
-    TypeError: b must be a Tensor, Scalar, Dual, numpy array, number or list; got str
-    """
-    if isinstance(x, node_types()) or isinstance(x, (float, int)):
-        return x
-    if isinstance(x, np.ndarray):
-        return _t.check_array(x if type(x) is np.ndarray else np.asarray(x), name)
-    if isinstance(x, (numbers.Real, np.bool_)):  # numpy's float and int scalars are Reals
-        return x
-    if isinstance(x, (numbers.Number, np.generic)):
-        raise TypeError(f"{name}: only real numbers are supported; got {x!r}")
-    if isinstance(x, (list, tuple)):
-        return _t.to_array(x, None, name)
-    raise TypeError(
-        f"{name} must be a Tensor, Scalar, Dual, numpy array, number or list; got {type(x).__name__}"
-    )
-
-
-def wrap(out, args=()):
-    """Give a plain result the user-facing kind: Scalar if a Scalar went in, else Tensor.
-
-    >>> wrap(np.ones(2))
-    Tensor([1., 1.])
-    """
-    if isinstance(out, node_types()):
-        return out
-    for a in args:
-        if getattr(a, "_kind", None) == "scalar" and not isinstance(out, np.ndarray):
-            return type(a)(float(out))
-    return _t.Tensor._constant(out)
-
-
-def _call(prim, *args, **params):
-    """Check the operands, apply ``prim``, wrap a plain result (every function below ends here)."""
-    for a in args:
-        if type(a) is not _t.Tensor and type(a) is not float:  # anything else: check and convert
-            args = tuple(operand(a, f"argument {i}") for i, a in enumerate(args))
-            break
-    out = apply(prim, *args, **params)
-    return out if type(out) is _t.Tensor else wrap(out, args)
+]  # (and ``operand`` and ``wrap``, imported from microgradx.nodes.tensor, which other modules use)
 
 
 def _shape(x):
@@ -1676,3 +1623,378 @@ def broadcast_arrays(*arrays):
     arrays = [operand(a, f"arrays[{i}]") for i, a in enumerate(arrays)]
     shape = np.broadcast_shapes(*[_shape(a) for a in arrays])
     return tuple(broadcast_to(a, shape) for a in arrays)
+
+
+# ---------------------------------------------------------------------------
+# The numpy-style methods of Tensor and Dual
+# ---------------------------------------------------------------------------
+def _numpy_style(result, dtype, out):
+    """numpy's reductions call ``t.sum(axis=..., dtype=..., out=...)``: honour ``dtype``, refuse ``out``."""
+    if out is not None:
+        raise TypeError("out= is not supported: Tensors are never written in place")
+    return result if dtype is None else astype(result, dtype)
+
+
+class ArrayMethods:
+    """``t.sum()``, ``t.exp()``, ``t.T``, ...: the methods of Tensor and Dual, each the function of this module.
+
+    They are defined here, beside the functions they call, and added to
+    :class:`~microgradx.nodes.tensor.ArrayOps` (the base class of Tensor and
+    Dual) below: this module is built on Tensor, so Tensor cannot import it.
+
+    Examples
+    --------
+    >>> array([[1.0, 2.0]]).T.sum(axis=1)
+    Tensor([1., 2.])
+    """
+
+    @property
+    def T(self):
+        """Transpose (axes reversed)."""
+        return transpose(self)
+
+    # -- methods: one line each -------------------------------------------------
+    def sum(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.sum` (``dtype``/``out``: so that ``np.sum(t)`` works too)."""
+        return _numpy_style(sum(self, axis, keepdims), dtype, out)
+
+    def mean(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.mean` (``dtype``/``out``: so that ``np.mean(t)`` works too)."""
+        return _numpy_style(mean(self, axis, keepdims), dtype, out)
+
+    def var(self, axis=None, keepdims=False, ddof=0, *, dtype=None, out=None):
+        """See :func:`microgradx.var` (``dtype``/``out``: so that ``np.var(t)`` works too)."""
+        return _numpy_style(var(self, axis, keepdims, ddof), dtype, out)
+
+    def std(self, axis=None, keepdims=False, ddof=0, *, dtype=None, out=None):
+        """See :func:`microgradx.std` (``dtype``/``out``: so that ``np.std(t)`` works too)."""
+        return _numpy_style(std(self, axis, keepdims, ddof), dtype, out)
+
+    def max(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.max` (``dtype``/``out``: so that ``np.max(t)`` works too)."""
+        return _numpy_style(max(self, axis, keepdims), dtype, out)
+
+    def min(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        """See :func:`microgradx.min` (``dtype``/``out``: so that ``np.min(t)`` works too)."""
+        return _numpy_style(min(self, axis, keepdims), dtype, out)
+
+    def argmax(self, axis=None, keepdims=False):
+        """See :func:`microgradx.argmax`."""
+        return argmax(self, axis, keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        """See :func:`microgradx.argmin`."""
+        return argmin(self, axis, keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        """See :func:`microgradx.logsumexp`."""
+        return logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        """See :func:`microgradx.softmax` (default: last axis)."""
+        return softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        """See :func:`microgradx.log_softmax` (default: last axis)."""
+        return log_softmax(self, axis)
+
+    def exp(self):
+        """See :func:`microgradx.exp`."""
+        return exp(self)
+
+    def log(self):
+        """See :func:`microgradx.log`."""
+        return log(self)
+
+    def sqrt(self):
+        """See :func:`microgradx.sqrt`."""
+        return sqrt(self)
+
+    def square(self):
+        """See :func:`microgradx.square`."""
+        return square(self)
+
+    def sin(self):
+        """See :func:`microgradx.sin`."""
+        return sin(self)
+
+    def cos(self):
+        """See :func:`microgradx.cos`."""
+        return cos(self)
+
+    def tanh(self):
+        """See :func:`microgradx.tanh`."""
+        return tanh(self)
+
+    def sigmoid(self):
+        """See :func:`microgradx.sigmoid`."""
+        return sigmoid(self)
+
+    def relu(self):
+        """See :func:`microgradx.relu`."""
+        return relu(self)
+
+    def abs(self):
+        """See :func:`microgradx.abs`."""
+        return abs(self)
+
+    def clip(self, a_min, a_max):
+        """See :func:`microgradx.clip`."""
+        return clip(self, a_min, a_max)
+
+    def reshape(self, *shape):
+        """See :func:`microgradx.reshape`; ``t.reshape(2, 3)`` and ``t.reshape((2, 3))`` both work."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = shape[0]
+        return reshape(self, shape)
+
+    def transpose(self, *axes):
+        """See :func:`microgradx.transpose`."""
+        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+            axes = axes[0]
+        return transpose(self, axes or None)
+
+    def swapaxes(self, axis1, axis2):
+        """See :func:`microgradx.swapaxes`."""
+        return swapaxes(self, axis1, axis2)
+
+    def flatten(self, start_axis=0, end_axis=-1):
+        """See :func:`microgradx.flatten`."""
+        return flatten(self, start_axis, end_axis)
+
+    def squeeze(self, axis=None):
+        """See :func:`microgradx.squeeze`."""
+        return squeeze(self, axis)
+
+    def expand_dims(self, axis):
+        """See :func:`microgradx.expand_dims`."""
+        return expand_dims(self, axis)
+
+    def astype(self, dtype):
+        """See :func:`microgradx.astype`."""
+        return astype(self, dtype)
+
+    # -- added for the MLX face (issue 13): ~, divmod, .at[], item assignment, MLX's array methods
+
+    def __invert__(self):
+        return bitwise_invert(self)
+
+    def __divmod__(self, other):
+        return tuple(divmod(self, other))
+
+    @property
+    def at(self):
+        """MLX's functional updates: ``x.at[idx].add(v)`` is a new array (repeated indices accumulate).
+
+        >>> import microgradx as mgx
+        >>> mgx.array([1.0, 2.0, 3.0]).at[[0, 0, 2]].add(1.0)
+        Tensor([3., 2., 4.])
+        """
+        return _At(self)
+
+    def _assign(self, index, value):
+        """Make this array name ``scatter_set(self, value, index)`` -- MLX's item assignment.
+
+        An array that is a constant where the assignment runs (an eager value, or an outside value
+        inside a transform) simply takes the new value; the value assigned may depend on a
+        transform's variables (``y = zeros(3); y[idx] = x`` inside ``grad``).  A variable of a running
+        transform cannot be overwritten in place: the nodes already computed from it would see the
+        change; write ``x = mgx.scatter_set(x, value, index)`` instead.
+        """
+        if self._level != 0 and is_active(self._level):
+            raise TypeError(
+                "item assignment to an array that a running transform differentiates would change the "
+                "values already computed from it; write x = mgx.scatter_set(x, value, index) "
+                "(or mx.slice_update / mx.put_along_axis) instead"
+            )
+        base = raw_value(self)
+        new = scatter_set(np.asarray(base), value, index)
+        for name in ("_value", "_level", "_prim", "_parents", "_saved", "_params"):
+            object.__setattr__(self, name, getattr(new, name))
+
+    def prod(self, axis=None, keepdims=False):
+        """See :func:`microgradx.prod`."""
+        return prod(self, axis, keepdims)
+
+    def all(self, axis=None, keepdims=False):
+        """See :func:`microgradx.all`."""
+        return all(self, axis, keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        """See :func:`microgradx.any`."""
+        return any(self, axis, keepdims)
+
+    def cumsum(self, axis=None, *, reverse=False, inclusive=True):
+        """See :func:`microgradx.cumsum`."""
+        return cumsum(self, axis, reverse=reverse, inclusive=inclusive)
+
+    def cumprod(self, axis=None, *, reverse=False, inclusive=True):
+        """See :func:`microgradx.cumprod`."""
+        return cumprod(self, axis, reverse=reverse, inclusive=inclusive)
+
+    def cummax(self, axis=None, *, reverse=False, inclusive=True):
+        """See :func:`microgradx.cummax`."""
+        return cummax(self, axis, reverse=reverse, inclusive=inclusive)
+
+    def cummin(self, axis=None, *, reverse=False, inclusive=True):
+        """See :func:`microgradx.cummin`."""
+        return cummin(self, axis, reverse=reverse, inclusive=inclusive)
+
+    def split(self, indices_or_sections, axis=0):
+        """See :func:`microgradx.split`."""
+        return split(self, indices_or_sections, axis)
+
+    def moveaxis(self, source, destination):
+        """See :func:`microgradx.moveaxis`."""
+        return moveaxis(self, source, destination)
+
+    def round(self, decimals=0):
+        """See :func:`microgradx.round`."""
+        return round(self, decimals)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        """See :func:`microgradx.diagonal`."""
+        return diagonal(self, offset, axis1, axis2)
+
+    def diag(self, k=0):
+        """See :func:`microgradx.diag`."""
+        return diag(self, k)
+
+    def reciprocal(self):
+        """See :func:`microgradx.reciprocal`."""
+        return reciprocal(self)
+
+    def rsqrt(self):
+        """See :func:`microgradx.rsqrt`."""
+        return rsqrt(self)
+
+    def log1p(self):
+        """See :func:`microgradx.log1p`."""
+        return log1p(self)
+
+    def log2(self):
+        """See :func:`microgradx.log2`."""
+        return log2(self)
+
+    def log10(self):
+        """See :func:`microgradx.log10`."""
+        return log10(self)
+
+    def logcumsumexp(self, axis=None, *, reverse=False, inclusive=True):
+        """See :func:`microgradx.logcumsumexp`."""
+        return logcumsumexp(self, axis, reverse=reverse, inclusive=inclusive)
+
+
+for _name, _method in vars(ArrayMethods).items():
+    if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__"):
+        setattr(_t.ArrayOps, _name, _method)
+del _name, _method
+
+
+class _At:
+    """``x.at[index]``: the index, waiting for the update (MLX's ``ArrayAt``)."""
+
+    __slots__ = ("_array",)
+
+    def __init__(self, array):
+        self._array = array
+
+    def __getitem__(self, index):
+        return _AtIndex(self._array, _index(index))
+
+
+class _AtIndex:
+    """``x.at[index].add(v)`` and friends: a new array; positions listed twice are updated twice.
+
+    ``add``/``subtract`` accumulate in one scatter-add; the others apply the update once per
+    repetition of a position (a round per repetition), so every update takes part and is
+    differentiable.
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> x = mgx.array([1.0, 2.0, 3.0])
+    >>> x.at[1].multiply(10.0), x.at[[0, 0]].maximum(5.0), x.at[np.array([2, 2])].subtract(1.0)
+    (Tensor([ 1., 20.,  3.]), Tensor([5., 2., 3.]), Tensor([1., 2., 1.]))
+    """
+
+    __slots__ = ("_array", "_index")
+
+    def __init__(self, array, index):
+        self._array = array
+        self._index = index
+
+    def _positions(self):
+        shape = self._array.shape
+        return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[self._index]
+
+    def add(self, value):
+        """``x[index] += value``, repeated positions accumulating."""
+        x = self._array
+        pos = self._positions()
+        v = broadcast_to(operand(self._number(value), "value"), pos.shape)
+        return add(x, R.scatter_add(v, self._index, x.shape))
+
+    def subtract(self, value):
+        """``x[index] -= value``."""
+        value = self._number(value)
+        return self.add(-value if isinstance(value, np.ndarray) else negative(operand(value, "value")))
+
+    def _number(self, value):
+        """A Python number as an array of the array's float dtype (so float32 stays float32)."""
+        if isinstance(value, (int, float)) and self._array.dtype.kind == "f":
+            return np.asarray(value, dtype=self._array.dtype)
+        return value
+
+    def _rounds(self, combine, value):
+        x = self._array
+        value = self._number(value)
+        pos = self._positions()
+        flat_pos = pos.reshape(-1)
+        if np.unique(flat_pos).size == flat_pos.size:  # every position once: one round
+            current = x[self._index]
+            return scatter_set(x, combine(current, value), self._index)
+        v = reshape(broadcast_to(operand(value, "value"), pos.shape), (-1,))
+        order = np.argsort(flat_pos, kind="stable")
+        ranks = np.empty_like(order)
+        sorted_pos = flat_pos[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_pos)) + 1]
+        run = np.arange(flat_pos.size) - np.repeat(starts, np.diff(np.r_[starts, flat_pos.size]))
+        ranks[order] = run
+        out = reshape(x, (-1,))
+        for r in range(int(ranks.max()) + 1):
+            sel = np.flatnonzero(ranks == r)
+            where = flat_pos[sel]
+            out = scatter_set(out, combine(out[where], v[sel]), where)
+        return reshape(out, x.shape)
+
+    def multiply(self, value):
+        """``x[index] *= value``."""
+        return self._rounds(multiply, value)
+
+    def divide(self, value):
+        """``x[index] /= value``."""
+        return self._rounds(divide, value)
+
+    def maximum(self, value):
+        """``x[index] = maximum(x[index], value)``; at ties both sides get the gradient (as in MLX)."""
+        return self._rounds(_tie_both(maximum, np.greater), value)
+
+    def minimum(self, value):
+        """``x[index] = minimum(x[index], value)``; at ties both sides get the gradient (as in MLX)."""
+        return self._rounds(_tie_both(minimum, np.less), value)
+
+
+def _tie_both(extreme, beats):
+    """MLX's scatter maximum/minimum: the value where it wins, else the old element; at a tie the
+    result is the old element and both receive the full gradient."""
+
+    def combine(current, value):
+        value = operand(value, "value")
+        c, v = np.asarray(raw_value(current)), np.asarray(raw_value(value))
+        wins = beats(v, c)
+        tie = (v == c).astype(np.result_type(c.dtype, v.dtype) if c.dtype.kind == "f" else np.float64)
+        picked = where(wins, value, current)
+        return picked + tie * (value - stop_gradient(value))
+
+    return combine

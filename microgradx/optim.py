@@ -38,8 +38,9 @@ import numbers
 import numpy as np
 
 from .core.dispatch import raw_value
-from .nn.module import Module, _flatten_named, _is_parameter
+from .nn.module import Module, is_parameter
 from .nodes.tensor import Tensor
+from .tree import tree_flatten
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
@@ -58,7 +59,7 @@ def _real(value, name: str, low: float = 0.0, high: float | None = None, high_op
 def _check_params(params) -> list:
     if isinstance(params, Module):
         params = params.parameters()
-    if isinstance(params, (Tensor, str, bytes, dict)) or _is_parameter(params):
+    if isinstance(params, (Tensor, str, bytes, dict)) or is_parameter(params):
         raise TypeError(
             f"params must be a list of Scalars/Tensors (e.g. model.parameters()); got {type(params).__name__}"
         )
@@ -70,7 +71,7 @@ def _check_params(params) -> list:
         raise ValueError("params is empty: the optimizer has nothing to update")
     seen = set()
     for i, p in enumerate(params):
-        if not _is_parameter(p):
+        if not is_parameter(p):
             raise TypeError(f"params[{i}] must be a Scalar or a Tensor; got {type(p).__name__}")
         if id(p) in seen:
             raise ValueError(f"params[{i}] appears more than once in params")
@@ -91,7 +92,7 @@ def _plain(g):
     """A gradient as a float (Scalar parameters) or an ndarray (Tensor parameters); None stays None."""
     if g is None:
         return None
-    if _is_parameter(g):
+    if is_parameter(g):
         g = g.data if not isinstance(g, Tensor) else raw_value(g)
     return g
 
@@ -154,7 +155,7 @@ class Optimizer:
             return [_plain(p.grad) for p in self.params]
         if not isinstance(grads, (list, tuple, dict)):
             raise TypeError(f"grads must be a list or tree of gradients (or None); got {type(grads).__name__}")
-        leaves = [g for _, g in _flatten_named(grads)]
+        leaves = [g for _, g in tree_flatten(grads)]
         if len(leaves) != len(self.params):
             raise ValueError(f"grads holds {len(leaves)} gradients but the optimizer has {len(self.params)} "
                              "parameters; pass the gradients of exactly the optimizer's parameters, in order")

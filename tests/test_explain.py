@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from microgradx.explain import explain
 
 import microgradx as mgx
 from microgradx.core import engine, rules
 from microgradx.nodes.scalar import Scalar as ReferenceScalar
 from microgradx.teaching import viz
+from microgradx.teaching.explain import explain
 
 SCALAR_CLASSES = [mgx.Scalar] + ([ReferenceScalar] if mgx.Scalar is not ReferenceScalar else [])
 
@@ -271,3 +271,36 @@ def test_paths_of_a_fan_in_graph_and_their_limits():
     t = mgx.Tensor([1.0, 2.0], label="t")
     with pytest.raises(ValueError, match="number-valued local derivatives"):
         explain((t * t).sum()).paths(t)
+
+
+POLES = [  # (name, function, x): backward() gives inf or nan here, never an exception
+    ("log at 0", lambda x: x.log(), 0.0),
+    ("cube root at -8", lambda x: x ** (1 / 3), -8.0),
+    ("1/x at 0", lambda x: 1.0 / x, 0.0),
+    ("sqrt at 0", lambda x: x.sqrt(), 0.0),
+    ("0 ** 0.5", lambda x: x ** 0.5, 0.0),
+]
+
+
+@pytest.mark.parametrize("kind", ["reference", "active", "tensor"])
+@pytest.mark.parametrize("name, f, at", POLES, ids=[p[0] for p in POLES])
+def test_explain_and_backward_agree_at_poles(kind, name, f, at):
+    make = {"reference": ReferenceScalar, "active": mgx.Scalar, "tensor": lambda v, label: mgx.Tensor(v, label=label)}
+    x = make[kind](at, label="x")
+    y = f(x)
+    story = explain(y)  # the engine's own chain-rule step and IEEE-safe local derivative
+    y.backward()
+    np.testing.assert_equal(story.grads["x"], x.grad)
+    assert not np.isfinite(x.grad)
+    str(story)  # and it can be told
+
+
+def test_graph_command_explains_log_at_zero_without_a_traceback():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "microgradx", "graph", "log(x)", "--at", "x=0", "--explain"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "dout/dx = inf" in done.stdout

@@ -9,7 +9,7 @@ Both outcomes -- a result or an exception -- are compared:
   shapes) and values within float32 tolerance, or the same exception class
   and message;
 * ``same_class``: the same exception class; MLX's text is its binding
-  layer's signature dump (MLX_RULES.md section 8, G4/JV4/S1: "type only");
+  layer's signature dump (docs/mlx.rst, "the checks": wrong kinds of argument);
 * ``differs``: a deliberate difference (docs/mlx.rst); both libraries'
   behaviours are asserted, so the difference is shown to exist and ours is
   the documented one.  A few ``differs`` cases do not run MLX at all because
@@ -188,7 +188,7 @@ def vec(L):
 
 
 # ---------------------------------------------------------------------------
-# A. Argument selection and result shapes (MLX_RULES.md 2.2, 2.4)
+# A. Argument selection and result shapes (docs/mlx.rst: argument selection, the gradient's shape)
 # ---------------------------------------------------------------------------
 same("grad default argnums", lambda L: L.grad(f3)(*xyz(L)))
 same("grad argnums=1", lambda L: L.grad(f3, argnums=1)(*xyz(L)))
@@ -387,7 +387,7 @@ same("broadcasting is reduced away",
 same("zero-size input", lambda L: L.grad(lambda x, y: L.sum(x) + y)(L.zeros((0,)), L.arr(1.0)))
 
 # ---------------------------------------------------------------------------
-# E. value_and_grad values and aux outputs (MLX_RULES.md 2.5)
+# E. value_and_grad values and aux outputs (docs/mlx.rst: aux outputs)
 # ---------------------------------------------------------------------------
 same("aux array", lambda L: L.value_and_grad(lambda x: (L.sum(x * x), x * 3))(vec(L)))
 same("aux non-arrays kept", lambda L: L.value_and_grad(lambda x: (L.sum(x * x), "hi", None, 3))(vec(L)))
@@ -410,7 +410,7 @@ same("the loss repeated in aux", lambda L: L.value_and_grad(lambda x: (L.sum(x),
 same("a loss that ignores the input", lambda L: L.value_and_grad(lambda x: L.arr(4.0))(L.arr(1.0)))
 
 # ---------------------------------------------------------------------------
-# F. Higher order and composition (MLX_RULES.md 2.8)
+# F. Higher order and composition (docs/mlx.rst: higher order)
 # ---------------------------------------------------------------------------
 cube = lambda x: x * x * x  # noqa: E731
 same("grad of x³", lambda L: L.grad(cube)(L.arr(0.5)))
@@ -441,7 +441,7 @@ same("captured array is a constant (test_captured)",
 same("captured array, second order",
      lambda L: (lambda a: [L.grad(L.grad(f))(a).item() for f in (lambda x: a + x, lambda x: a + a, lambda x: x + x)])(
          L.arr(5.0)))
-same("captured array times x (MLX_RULES 2.8)", lambda L: (lambda a: L.grad(lambda x: a * x + a)(a))(L.arr(5.0)))
+same("captured array times x (higher order)", lambda L: (lambda a: L.grad(lambda x: a * x + a)(a))(L.arr(5.0)))
 same("nonlocal state keeps the traced value (test_update_state)",
      lambda L: (lambda box: (L.grad(lambda y, x: (box.__setitem__(0, box[0] + y * x), (y * x).sum())[1])(
          L.arr([1.0]), L.ones((2,))), box[0])[1])([L.zeros((2,))]))
@@ -458,7 +458,7 @@ same("enclosing scope: inner grad closes over the outer variable",
      lambda L: L.grad(lambda x: L.grad(lambda y: x * y * y)(x))(L.arr(1.5)))
 
 # ---------------------------------------------------------------------------
-# G. jvp (MLX_RULES.md 3)
+# G. jvp (docs/mlx.rst: jvp and vjp)
 # ---------------------------------------------------------------------------
 same("jvp 2x (upstream test_jvp)", lambda L: L.jvp(lambda x: 2 * x, [L.arr(1.0)], [L.arr(2.0)]))
 same("jvp x*y", lambda L: L.jvp(lambda x, y: x * y, [L.arr(4.0), L.arr(2.0)], [L.arr(3.0), L.arr(2.0)]))
@@ -501,7 +501,7 @@ differs("jvp primals may be numbers", lambda L: L.jvp(lambda x, y: x * y, [2.0, 
         raises(TypeError), returns(lambda r: values(r[0][0]) == 6.0 and values(r[1][0]) == 3.0))
 
 # ---------------------------------------------------------------------------
-# H. vjp (MLX_RULES.md 4)
+# H. vjp (docs/mlx.rst: jvp and vjp)
 # ---------------------------------------------------------------------------
 same("vjp 2x (upstream test_vjp)", lambda L: L.vjp(lambda x: 2 * x, [L.arr(1.0)], [L.arr(2.0)]))
 same("vjp x*y", lambda L: L.vjp(lambda x, y: x * y, [L.arr(4.0), L.arr(2.0)], [L.arr(3.0)]))
@@ -545,7 +545,7 @@ differs("vjp primals may be numbers", lambda L: L.vjp(lambda x: x * x, [3.0], [1
         raises(TypeError), returns(lambda r: r[1][0] == 6.0 and isinstance(r[1][0], float)))
 
 # ---------------------------------------------------------------------------
-# I. stop_gradient, dtypes, our extensions for inputs (MLX_RULES.md 2.7, 5)
+# I. stop_gradient, dtypes, our extensions for inputs (docs/mlx.rst: dtypes, stop_gradient, deliberate differences)
 # ---------------------------------------------------------------------------
 same("stop_gradient(x) * x", lambda L: L.grad(lambda x: L.stop_gradient(x) * x)(L.arr(3.0)))
 same("stop_gradient(x * x)", lambda L: L.grad(lambda x: L.stop_gradient(x * x))(L.arr(3.0)))

@@ -410,6 +410,12 @@ same("atleast_2d", lambda mx: mx.atleast_2d(mx.array([1.0, 2.0])).shape)
 same("broadcast_arrays", lambda mx: [a.shape for a in mx.broadcast_arrays(mx.ones((2, 1)), mx.ones((3,)))])
 same("unstack", value_only(lambda mx, a: mx.unstack(a, axis=1), A))
 
+same("cumulative_sum", lambda mx: mx.cumulative_sum(mx.array([1, 2, 3]), reverse=True))
+same("cumulative_prod", value_grad_jvp(lambda mx, a: mx.cumulative_prod(a, axis=1), A, jvp=False))
+same("slice", value_grad_jvp(lambda mx, a: mx.slice(a, mx.array([1, 1]), [0, 1], [2, 3]), A))
+same("searchsorted", value_only(lambda mx, s, v: (mx.searchsorted(s, v), mx.searchsorted(s, v, side="right")),
+                                np.array([1.0, 2.0, 2.0, 3.0], np.float32), np.array([2.0, 0.0, 5.0], np.float32)))
+same("windows", lambda mx: (mx.hanning(5), mx.hamming(4), mx.blackman(6), mx.bartlett(5)))
 same("flip", value_grad_jvp(lambda mx, a: mx.flip(a, 1) * a, A))
 same("flip all axes", value_only(lambda mx, a: mx.flip(a), A))
 same("kron", value_grad_jvp(lambda mx, a, b: mx.kron(a, b), A[:2, :2], P[:2, :3]))

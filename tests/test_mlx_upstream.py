@@ -1,4 +1,4 @@
-"""MLX's own autograd tests that MLX_RULES.md section 7 marks [portable], restated for microgradx.
+"""MLX's own autograd tests that apply to microgradx's transforms, restated for microgradx.
 
 Written from the list of what each upstream test checks (``python/tests/
 test_autograd.py`` in ml-explore/mlx); the numbers are worked out by hand

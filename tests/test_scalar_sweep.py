@@ -1,9 +1,10 @@
-"""backward() when a node's consumers are not all in the output's graph -- both Scalar classes.
+"""The consumer-count sweep when a node's consumers are not all in the output's graph -- both Scalar classes.
 
-Both Scalar sweeps release a node once as many consumers have sent their
-cotangent as were ever recorded with it as an operand (the reference
-``microgradx.core.engine.backward_by_counts`` and its compiled twin
-``microgradx._ext.scalar._backward``).  Consumers that will never send --
+The compiled Scalar's sweep (``microgradx._ext.scalar._backward``) and its
+Python twin ``microgradx.core.engine.backward_by_counts`` release a node once
+as many consumers have sent their cotangent as were ever recorded with it as
+an operand.  Here the reference Scalar's ``backward()`` runs the twin (its own
+``backward()`` is the textbook two-pass sweep).  Consumers that will never send --
 other live expressions, freed nodes, or everything above an intermediate node
 that ``backward()`` starts from -- make it stall and recount what is left.
 These tests build such graphs and check the gradients against closed forms
@@ -30,6 +31,12 @@ except ImportError:  # extension not built: the compiled cases skip
     compiled = None
 
 DEPTH = 100_000
+
+
+@pytest.fixture(autouse=True)
+def _reference_scalar_sweeps_by_counts(monkeypatch):
+    """In this file the reference Scalar's backward() runs the counting sweep, the compiled sweep's twin."""
+    monkeypatch.setattr(RefScalar, "backward", lambda self: engine.backward_by_counts(self, 1.0))
 
 
 def _recounts(S):

@@ -151,8 +151,9 @@ def train_moons(steps: int = 100, seed: int = 1337, samples: int = 100, noise: f
     """
     import numpy as np
 
-    import microgradx as mgx
-    from microgradx import datasets, nn, optim
+    from .. import datasets, nn, optim
+    from ..core import backend
+    from ..core.state import no_grad
 
     rng = np.random.default_rng(seed)
     X, y = datasets.make_moons(samples, noise=noise, seed=rng)
@@ -181,10 +182,10 @@ def train_moons(steps: int = 100, seed: int = 1337, samples: int = 100, noise: f
         opt.step()
         if progress is not None:
             progress(k, loss_value, correct / samples)
-    with mgx.no_grad():
+    with no_grad():
         _, correct = evaluate()
     seconds = time.perf_counter() - start
-    return DemoResult(correct / samples, int(correct), samples, loss_value, steps, seconds, mgx.backend())
+    return DemoResult(correct / samples, int(correct), samples, loss_value, steps, seconds, backend.NAME)
 
 
 def _number(kind, minimum: float, what: str):
@@ -220,21 +221,17 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print progress every N steps (default: 10)")
 
 
-def _requested_backend_env() -> str:
-    return os.environ.get("MICROGRADX_BACKEND", "compiled").strip().lower() or "compiled"
-
-
 def _demo_run(args: argparse.Namespace) -> int:
-    import microgradx as mgx
+    from ..core import backend
 
-    if args.backend is not None and args.backend != mgx.backend() and args.backend != _requested_backend_env():
+    if args.backend is not None and args.backend != backend.NAME and args.backend != backend.REQUESTED:
         # The backend is fixed when microgradx is imported, which ``python -m microgradx`` did before
         # this code ran: run the demo again in a fresh interpreter with the variable set.
         env = dict(os.environ, MICROGRADX_BACKEND=args.backend)
         sys.stdout.flush()
         return subprocess.call([sys.executable, "-m", "microgradx", *args.argv], env=env)
 
-    active = mgx.backend()
+    active = backend.NAME
     note = ""
     if args.backend == "compiled" and active != "compiled":
         note = " (compiled requested, but the extension is not built: running on the reference)"

@@ -17,16 +17,17 @@ import sys
 
 from ..teaching import viz
 from ..teaching.explain import explain
-from ..teaching.expression import FUNCTIONS, ExpressionError, evaluate, parse_values
+from ..teaching.expression import ExpressionError, evaluate, functions, parse_values
 
 __all__ = ["add_graph_arguments", "run_graph", "main"]
 
-_DESCRIPTION = """\
+def _description() -> str:
+    return """\
 Draw the graph of an arithmetic expression of Scalars, with values and gradients,
 and optionally narrate its backward sweep step by step.
 
 The expression may use numbers, variables (give their values with --at), + - * / **,
-unary -, and the functions: """ + ", ".join(FUNCTIONS) + """.
+unary -, and the functions: """ + ", ".join(functions()) + """.
 It is parsed and checked, never evaluated as Python: anything else is refused.
 
 examples:
@@ -47,7 +48,7 @@ def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
     >>> p.parse_args(["x*x", "--at", "x=3"]).at
     'x=3'
     """
-    parser.description = _DESCRIPTION
+    parser.description = _description()
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("expression", help='e.g. "tanh(x*w + b)"')
     parser.add_argument("--at", default="", metavar="NAME=VALUE,...",

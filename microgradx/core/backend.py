@@ -16,9 +16,9 @@ compiled               reference                           what
 warning if the extension was not built.  The compiled backend is used only
 when all three modules import.
 
-When it is selected, the compiled Scalar is wired in here: it is registered
-as a node type for :func:`microgradx.core.dispatch.apply` (so ``mgx.exp(s)`` and
-Duals over Scalars work) and its C "is eager recording on?" flag is handed to
+When it is selected, the compiled Scalar is wired in here (its module has
+already registered it as a node type for :func:`microgradx.core.dispatch.apply`,
+so ``mgx.exp(s)`` and Duals over Scalars work): its C "is eager recording on?" flag is handed to
 :mod:`microgradx.core.state`, which keeps it in step with ``no_grad()`` and the
 transforms.
 
@@ -34,13 +34,13 @@ from __future__ import annotations
 import os
 import warnings
 
-from . import dispatch as _dispatch
 from . import engine as _engine_reference
 from . import kernels as _kernels_reference
 from . import state as _state
 
-_requested = os.environ.get("MICROGRADX_BACKEND", "compiled").strip().lower() or "compiled"
-if _requested not in ("compiled", "python"):
+#: The backend asked for by MICROGRADX_BACKEND (read once, here); NAME is the one in use.
+REQUESTED = os.environ.get("MICROGRADX_BACKEND", "compiled").strip().lower() or "compiled"
+if REQUESTED not in ("compiled", "python"):
     raise ValueError(
         f"MICROGRADX_BACKEND must be 'compiled' or 'python'; got {os.environ.get('MICROGRADX_BACKEND')!r}"
     )
@@ -50,7 +50,7 @@ engine = _engine_reference
 kernels = _kernels_reference
 compiled_scalar = None  # the compiled Scalar's module, when it is in use
 
-if _requested == "compiled":
+if REQUESTED == "compiled":
     try:
         from .._ext import engine as _engine_compiled
         from .._ext import kernels as _kernels_compiled
@@ -68,6 +68,5 @@ if _requested == "compiled":
         engine = _engine_compiled
         kernels = _kernels_compiled
         compiled_scalar = _scalar_compiled
-        _dispatch.register_node_type(_scalar_compiled.Scalar)
         _state._register_compiled_eager_flag(_scalar_compiled.set_eager_enabled)
 

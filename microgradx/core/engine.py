@@ -3,13 +3,18 @@
 Two ways to run the chain rule backwards, both iterative:
 
 * :func:`topological_order` + :func:`backward_sweep` -- the classic two
-  passes: sort the graph, then visit it in reverse.  Tensors and the
-  function transforms use it.  Readable twin of ``microgradx._ext.engine``.
+  passes: sort the graph, then visit it in reverse.  ``Scalar.backward()``
+  (reference), ``Tensor.backward()`` and the function transforms use it.
+  Readable twin of ``microgradx._ext.engine``.
 * :func:`backward_by_counts` -- one pass: every Scalar counts its consumers
-  as the graph is recorded, so ``backward()`` can release a node as soon as
-  all of them have sent their share (Kahn's algorithm), with no sort first.
-  The Scalar's ``backward()`` uses it.  Readable twin of the compiled
-  Scalar's sweep (``_backward`` in ``ext/scalar.pyx``).
+  as the graph is recorded, so a node can be released as soon as all of them
+  have sent their share (Kahn's algorithm), with no sort first.  Readable twin
+  of the compiled Scalar's own sweep (``_backward`` in ``ext/scalar.pyx``),
+  tested against it.
+
+Both sweeps take the chain rule's one step from :func:`chain_rule_step`: the
+contributions of one node's complete cotangent to its operands, computed by
+its rule-table entry.
 
 The two-pass functions work on any reverse node (Tensor, or the reference
 Scalar) that provides:
@@ -40,10 +45,12 @@ Examples
 from __future__ import annotations
 
 from collections import deque
+from itertools import repeat
+from operator import is_not
 
-from .state import new_epoch
+from .state import epochs
 
-__all__ = ["topological_order", "backward_sweep", "backward_by_counts"]
+__all__ = ["topological_order", "chain_rule_step", "backward_sweep", "backward_by_counts"]
 
 
 def topological_order(root) -> list:
@@ -71,7 +78,7 @@ def topological_order(root) -> list:
     >>> topological_order(c)[-1] is c
     True
     """
-    epoch = new_epoch()
+    epoch = next(epochs)  # a fresh visit mark
     order = []
     root._mark = epoch
     stack = [(root, 0)]
@@ -130,10 +137,12 @@ def backward_sweep(root, seed, write_grads: bool = True) -> list:
         for node in reversed(order):
             g = node._cot
             if g is None:
-                continue
+                continue  # no gradient reaches this node
             parents = node._parents
             if parents:
-                _send_to_parents(node, g)
+                for p, c in zip(parents, chain_rule_step(node, g)):
+                    if p is not None and c is not None:
+                        p._cot = c if p._cot is None else p._cot + c  # contributions add up
             if write_grads:
                 node._cot = None
                 node._accumulate_grad(g)
@@ -146,22 +155,30 @@ def backward_sweep(root, seed, write_grads: bool = True) -> list:
     return order
 
 
-def _send_to_parents(node, g) -> None:
-    """Apply ``node``'s rule to its complete cotangent ``g``; add the results to its parents' cotangents.
+def chain_rule_step(node, g) -> list:
+    """The chain rule's one step: what ``node``'s complete cotangent ``g`` contributes to each operand.
 
-    This is the chain rule's one step, shared by both sweeps: contributions
-    that meet at a parent add up.
+    ``node``'s rule-table entry turns ``g`` into one cotangent per operand
+    (``None`` for a constant operand).  Every sweep adds these contributions
+    at the operands -- and :func:`microgradx.explain` prints them.
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> x = mgx.Tensor(3.0); y = mgx.Tensor(4.0)
+    >>> [float(c) for c in chain_rule_step(x * y, 1.0)]   # d(xy)/dx = y, d(xy)/dy = x
+    [4.0, 3.0]
     """
-    parents = node._parents
-    needs = tuple(p is not None for p in parents)
-    cts = node._prim.vjp(g, node._inner(), node._saved, node._params, needs)
-    for p, c in zip(parents, cts):
-        if p is not None and c is not None:
-            p._cot = c if p._cot is None else p._cot + c
+    needs = tuple(map(is_not, node._parents, repeat(None)))  # needs[i]: operand i is a node, not a constant
+    return node._prim.vjp(g, node._inner(), node._saved, node._params, needs)
 
 
 def backward_by_counts(root, seed) -> None:
-    """Eager ``backward()`` of a Scalar in one pass: release each node when its consumers are done.
+    """The compiled Scalar's ``backward()``, in Python: one pass, releasing each node when its consumers are done.
+
+    This is the readable twin of the compiled sweep (tests run both on the
+    same graphs); the reference ``Scalar.backward()`` uses the textbook
+    :func:`backward_sweep`, which gives the same gradients.
 
     Reverse mode's one rule is that a node may pass its cotangent on only
     when it is complete -- when *every* consumer (every node that used it as
@@ -206,17 +223,19 @@ def backward_by_counts(root, seed) -> None:
     >>> backward_by_counts(y, 1.0); x.grad      # 2x + 1
     7.0
     """
-    sweep = _Sweep(new_epoch())
+    sweep = _Sweep(next(epochs))
     root._cot = seed if root._cot is None else root._cot + seed  # a cotangent already there is added to
     root._mark = sweep.epoch
-    (sweep.leaves if root._prim is None else sweep.ready).append(root)
+    (sweep.ready if root._parents else sweep.leaves).append(root)
     try:
         while True:
             while sweep.ready:
                 node = sweep.ready.popleft()
                 g = node._cot
                 if g is not None:
-                    _send_to_parents(node, g)
+                    for p, c in zip(node._parents, chain_rule_step(node, g)):
+                        if p is not None and c is not None:
+                            p._cot = c if p._cot is None else p._cot + c
                     node._cot = None
                     node._accumulate_grad(g)
                 for p in node._parents:
@@ -249,7 +268,7 @@ class _Sweep:
 
     def arrive(self, p) -> None:
         """One consumer of ``p`` is done with it (it has sent its share of the cotangent, if any)."""
-        if p._prim is None:  # a leaf passes nothing on: just collect it, once
+        if not p._parents:  # a leaf passes nothing on: just collect it, once
             if p._mark != self.epoch:
                 p._mark = self.epoch
                 self.leaves.append(p)
@@ -280,7 +299,7 @@ class _Sweep:
         sweep cannot stall again.
         """
         _Sweep.recounts += 1
-        old, self.epoch = self.epoch, new_epoch()
+        old, self.epoch = self.epoch, next(epochs)
         left = [p for p in self.waiting if p._pending > 0]  # the nodes not released yet
         for p in left:
             p._mark = self.epoch
@@ -291,7 +310,7 @@ class _Sweep:
             for p in node._parents:
                 if p is None:
                     continue
-                if p._prim is None:  # a leaf
+                if not p._parents:  # a leaf
                     if p._mark == old:
                         p._mark = self.epoch  # already collected: keep it so under the new mark
                     continue

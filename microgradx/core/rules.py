@@ -37,15 +37,17 @@ np.float64(0.7864477329659274)
 from __future__ import annotations
 
 import operator
-import sys
 
 import numpy as np
 
-from . import backend as _backend
 from . import floatmath as fm
+from . import kernels as numpy_kernels
 from .dispatch import apply
 
-__all__ = ["Primitive", "table", "unbroadcast", "cast_like", "shape_of"]
+__all__ = [
+    "Primitive", "table", "elementwise", "constant", "register", "on_register", "local_derivative",
+    "unbroadcast", "cast_like", "shape_of", "mask",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -70,18 +72,36 @@ class Primitive:
         The local derivatives written out for people (graph pictures, the narrator).
     kernel : str or None
         Name of the fused compiled kernel that computes the same backward formula.
+    ufunc : numpy ufunc or None
+        The numpy ufunc with the same meaning: ``np.exp(tensor)`` runs this primitive.
+    commutative : bool
+        The operands may be swapped (graph pictures then leave them unnumbered).
+    symbol : str or None
+        The operator that writes it in an expression (``"+"``, ``"**"``; ``"-"`` for neg and sub).
+    works_on_scalars : bool
+        Scalars support it (every elementwise primitive, and ``where``).
+    plain_forward, plain_vjp, plain_jvp : callable or None
+        The rules as this table states them.  :mod:`microgradx.core.fast_rules`
+        may replace ``forward``/``vjp``/``jvp`` by faster versions of the same
+        formulas; these keep the plain ones (tests check that both agree).
     """
 
-    __slots__ = ("name", "forward", "partials", "vjp", "jvp", "formulas", "kernel")
+    __slots__ = ("name", "forward", "partials", "vjp", "jvp", "formulas", "kernel",
+                 "ufunc", "commutative", "symbol", "works_on_scalars", "plain_forward", "plain_vjp", "plain_jvp")
 
-    def __init__(self, name, forward, *, partials=None, vjp=None, jvp=None, formulas=(), kernel=None):
+    def __init__(self, name, forward, *, partials=None, vjp=None, jvp=None, formulas=(), kernel=None,
+                 ufunc=None, commutative=False, symbol=None, works_on_scalars=None):
         self.name = name
-        self.forward = forward
+        self.forward = self.plain_forward = forward
         self.partials = partials
-        self.vjp = vjp
-        self.jvp = jvp
+        self.vjp = self.plain_vjp = vjp
+        self.jvp = self.plain_jvp = jvp
         self.formulas = tuple(formulas)
         self.kernel = kernel
+        self.ufunc = ufunc
+        self.commutative = commutative
+        self.symbol = symbol
+        self.works_on_scalars = partials is not None if works_on_scalars is None else works_on_scalars
 
     @property
     def is_elementwise(self) -> bool:
@@ -92,18 +112,48 @@ class Primitive:
 
 
 table: dict[str, Primitive] = {}
+_registration_hooks: list = []
 
 
-def _register(prim: Primitive) -> Primitive:
+def register(prim: Primitive) -> Primitive:
+    """Add ``prim`` to the table (under its name) and hand it to every registration hook; returns it.
+
+    Examples
+    --------
+    >>> table["exp"] is EXP
+    True
+    """
     table[prim.name] = prim
+    for hook in _registration_hooks:
+        hook(prim)
     return prim
+
+
+def on_register(hook) -> None:
+    """Call ``hook(prim)`` for every primitive in the table now and for every one registered later.
+
+    This is how :mod:`microgradx.core.fast_rules` puts its faster versions of
+    the rules in place: the table itself only states the math.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> on_register(lambda prim: seen.append(prim.name))
+    >>> "mul" in seen
+    True
+    >>> _registration_hooks.pop() is not None  # (undo, for this example)
+    True
+    """
+    _registration_hooks.append(hook)
+    for prim in list(table.values()):
+        hook(prim)
 
 
 # ---------------------------------------------------------------------------
 # Helpers every rule may use
 # ---------------------------------------------------------------------------
-ONE = 1.0  # a local derivative that is exactly 1: g * ONE is skipped
-MINUS_ONE = -1.0  # exactly -1: g * MINUS_ONE becomes -g
+ONE = 1.0  # a local derivative that is exactly 1 (fast_rules skips g * ONE)
+MINUS_ONE = -1.0  # exactly -1 (fast_rules makes g * MINUS_ONE a plain -g)
 
 
 def shape_of(x) -> tuple:
@@ -116,7 +166,6 @@ def shape_of(x) -> tuple:
 
 
 _FLOAT64 = np.dtype(np.float64)
-_ndarray = np.ndarray  # a module global: cheaper than np.ndarray in the per-node rules
 
 
 def _float_dtype(x) -> np.dtype:
@@ -125,64 +174,6 @@ def _float_dtype(x) -> np.dtype:
     if dt is None or dt.kind != "f":
         return _FLOAT64
     return dt
-
-
-def _scale(g, d):
-    """g times a local derivative, skipping exact ones.
-
-    When ``d`` is a scratch array (see :func:`_scratch`) of the product's
-    shape and dtype, the product is written over it instead of into a new
-    array: one allocation fewer per rule, which is what large arrays pay for.
-    """
-    if d is ONE:
-        return g
-    if d is MINUS_ONE:
-        return -g
-    if (type(g) is _ndarray and _scratch(d) and g.shape == d.shape
-            and (g.dtype == d.dtype or np.result_type(g, d) == d.dtype)):
-        return np.multiply(d, g, out=d)
-    return g * d
-
-
-def _add_product(total, t, d):
-    """``total + t * d`` for forward mode's sum of partial products, written into ``total`` (a scratch array).
-
-    The compiled kernel adds the product in the same pass, with no temporary
-    array for it; anything it does not take (broadcasting, mixed dtypes,
-    nodes of an outer level) gets a new array.
-    """
-    if d is ONE:
-        return _backend.kernels.accumulate(total, t)
-    if d is MINUS_ONE:
-        return total - t
-    return _backend.kernels.accumulate(total, t, d)
-
-
-def _scratch(a, others=2) -> bool:
-    """True when ``a`` is an ndarray that nobody else can see, so it may be overwritten.
-
-    That is: it owns its memory (not a view of another array), it is
-    writeable, and the only references to it are the caller's ``others`` (by
-    default one variable, plus the argument of this call; counted with
-    :func:`sys.getrefcount`, numpy's own test for reusing temporaries).  An
-    input, an output or a saved array of the graph is always referenced from
-    elsewhere, so it never qualifies.
-
-    Examples
-    --------
-    >>> x = np.ones(3)
-    >>> _scratch(x * 2.0, others=1)     # a fresh temporary
-    True
-    >>> _scratch(x, others=1)           # also held by ``x``
-    False
-    """
-    return (_EXACT_REFCOUNTS and type(a) is _ndarray and a.base is None and a.flags.writeable
-            and sys.getrefcount(a) <= others + 1)
-
-
-# CPython before 3.14 counts every reference, the interpreter stack's included; later
-# versions may borrow stack references, and then a low count proves nothing.
-_EXACT_REFCOUNTS = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 
 
 def unbroadcast(g, like):
@@ -355,32 +346,27 @@ def _pick(float_fn, array_fn, nargs=1):
     return forward
 
 
-def _kernel_forward(name):
-    """Forward through the elementwise kernel module (compiled, or its numpy twin).
-
-    Used where the compiled loop beats numpy (sigmoid: one pass instead of
-    six); numpy's own single-pass ufuncs (tanh, exp, log, maximum) are used
-    directly.
-    """
-
-    def forward(x):
-        return _backend.kernels.forward(name, x)
-
-    forward.__name__ = name
-    return forward
-
-
 def _relu_array(x):
     return np.maximum(x, 0)
 
 
-def _local(d, inputs, out):
-    """The local derivative ``d(*inputs, out)``, with IEEE arithmetic for plain Python floats.
+def local_derivative(prim: Primitive, i: int, inputs, out):
+    """The local derivative of elementwise ``prim``'s output with respect to input ``i``, at these values.
 
-    Python's float arithmetic raises at poles (``1.0 / 0.0``) and turns
-    negative bases with fractional powers into complex numbers; the same
-    formula on numpy float64 gives ``inf`` and ``nan`` as IEEE-754 says.
+    ``prim.partials[i](*inputs, out)``, with IEEE arithmetic for Python
+    floats: Python's float arithmetic raises at poles (``1.0 / 0.0``) and turns
+    negative bases with fractional powers into complex numbers; numpy
+    float64 gives ``inf`` and ``nan`` there, as IEEE-754 says, and so does
+    this function.  ``backward()`` and :func:`microgradx.explain` both use it.
+
+    Examples
+    --------
+    >>> local_derivative(LOG, 0, (0.0,), float("-inf"))   # d(ln x)/dx = 1/x at x = 0
+    inf
+    >>> local_derivative(MUL, 0, (2.0, 5.0), 10.0)        # d(x*y)/dx = y
+    5.0
     """
+    d = prim.partials[i]
     try:
         local = d(*inputs, out)
         if type(local) is not complex:
@@ -393,92 +379,87 @@ def _local(d, inputs, out):
     return float(local)
 
 
-def elementwise(name, forward, partials, formulas, kernel=None) -> Primitive:
+def elementwise(name, forward, partials, formulas, kernel=None, **facts) -> Primitive:
     """Declare an elementwise primitive from its local derivatives ``d(*inputs, out)``, one per input.
 
     Both rules are built from the same partials: reverse mode multiplies
     each by the cotangent ``g`` and sums the product back to its input's
     shape (:func:`unbroadcast`); forward mode multiplies each by its input's
-    tangent and adds them up.  ``kernel`` names a fused compiled loop that
-    computes the reverse rule of a one-input primitive in one pass; it is
-    used when the arrays are plain floats of one shape (else the formula is).
-    """
+    tangent and adds them up.  ``kernel`` names a fused compiled loop for the
+    reverse rule of a one-input primitive (used by :mod:`~microgradx.core.fast_rules`); ``facts`` are
+    the other attributes of :class:`Primitive` (``ufunc``, ``commutative``, ``symbol``).
 
-    numbered = tuple(enumerate(partials))  # (input number, its partial): no zip/enumerate per call
+    Examples
+    --------
+    >>> cube = elementwise("cube_example", lambda x: x ** 3, [lambda x, out: 3.0 * x * x], ["d(x³)/dx = 3x²"])
+    >>> cube.vjp(1.0, 8.0, (2.0,), {}, (True,))
+    [12.0]
+    >>> del table["cube_example"]
+    """
+    prim = Primitive(name, forward, partials=tuple(partials), formulas=formulas, kernel=kernel, **facts)
 
     def vjp(g, out, inputs, params, needs):
-        if kernel is not None:
-            fused = _backend.kernels.backward(kernel, g, inputs[0], out)
-            if fused is not None:  # None: not plain float arrays, use the formula
-                return (fused,)
-        cts = []
-        for i, d in numbered:
+        cotangents = []
+        for i, d in enumerate(prim.partials):
             if needs[i] and d is not None:
-                x = inputs[i]
-                local = _local(d, inputs, out)
-                c = g if local is ONE else -g if local is MINUS_ONE else g * local
-                if type(c) is not _ndarray or type(x) is not _ndarray or c.shape != x.shape or c.dtype != x.dtype:
-                    c = unbroadcast(c, x)  # (the check above skips the call when there is nothing to do)
-                cts.append(c)
+                cotangents.append(unbroadcast(g * local_derivative(prim, i, inputs, out), inputs[i]))
             else:
-                cts.append(None)
-        return cts
+                cotangents.append(None)
+        return cotangents
 
     def jvp(tangents, out, inputs, params):
-        if kernel is not None and tangents[0] is not None:
-            # one input: its tangent times the local derivative is the same product as
-            # reverse mode's cotangent times it, so the same fused loop computes it
-            fused = _backend.kernels.backward(kernel, tangents[0], inputs[0], out)
-            if fused is not None:
-                return fused
         total = None
-        for t, d in zip(tangents, partials):
-            if t is None or d is None:
-                continue
-            if total is None:
-                total = _scale(t, _local(d, inputs, out))
-            elif _scratch(total):  # the first product is ours: add the second into it, with no temporary
-                total = _add_product(total, t, _local(d, inputs, out))
-            else:
-                total = total + _scale(t, _local(d, inputs, out))
+        for i, (t, d) in enumerate(zip(tangents, prim.partials)):
+            if t is not None and d is not None:
+                term = t * local_derivative(prim, i, inputs, out)
+                total = term if total is None else total + term
         if total is not None and shape_of(total) != shape_of(out):
-            total = broadcast_to(total, shape_of(out))
+            total = broadcast_to(total, shape_of(out))  # only broadcast inputs had tangents
         return total
 
-    return _register(Primitive(name, forward, partials=tuple(partials), vjp=vjp, jvp=jvp,
-                               formulas=formulas, kernel=kernel))
+    prim.vjp = prim.plain_vjp = vjp
+    prim.jvp = prim.plain_jvp = jvp
+    return register(prim)
 
 
-def constant(name, forward) -> Primitive:
-    """Declare a primitive whose output carries no derivative (comparisons, sign)."""
-    return _register(Primitive(name, forward, formulas=("no derivative",)))
+def constant(name, forward, **facts) -> Primitive:
+    """Declare a primitive whose output carries no derivative (comparisons, sign).
+
+    >>> EQ.vjp is None and EQ.ufunc is np.equal
+    True
+    """
+    return register(Primitive(name, forward, formulas=("no derivative",), **facts))
 
 
 # --- unary ------------------------------------------------------------------
-NEG = elementwise("neg", operator.neg, [lambda x, out: MINUS_ONE], ["d(-x)/dx = -1"])
-EXP = elementwise("exp", _pick(fm.exp, np.exp), [lambda x, out: out], ["d(e^x)/dx = e^x"], kernel="exp")
-LOG = elementwise("log", _pick(fm.log, np.log), [lambda x, out: 1.0 / x], ["d(ln x)/dx = 1/x"], kernel="log")
-SIN = elementwise("sin", _pick(fm.sin, np.sin), [lambda x, out: cos(x)], ["d(sin x)/dx = cos x"])
-COS = elementwise("cos", _pick(fm.cos, np.cos), [lambda x, out: -sin(x)], ["d(cos x)/dx = -sin x"])
+NEG = elementwise("neg", operator.neg, [lambda x, out: MINUS_ONE], ["d(-x)/dx = -1"], ufunc=np.negative, symbol="-")
+EXP = elementwise("exp", _pick(fm.exp, np.exp), [lambda x, out: out], ["d(e^x)/dx = e^x"], kernel="exp",
+                  ufunc=np.exp)
+LOG = elementwise("log", _pick(fm.log, np.log), [lambda x, out: 1.0 / x], ["d(ln x)/dx = 1/x"], kernel="log",
+                  ufunc=np.log)
+SIN = elementwise("sin", _pick(fm.sin, np.sin), [lambda x, out: cos(x)], ["d(sin x)/dx = cos x"], ufunc=np.sin)
+COS = elementwise("cos", _pick(fm.cos, np.cos), [lambda x, out: -sin(x)], ["d(cos x)/dx = -sin x"], ufunc=np.cos)
 TANH = elementwise("tanh", _pick(fm.tanh, np.tanh),
-                   [lambda x, out: 1.0 - out * out], ["d(tanh x)/dx = 1 - tanh(x)^2"], kernel="tanh")
-SIGMOID = elementwise("sigmoid", _pick(fm.sigmoid, _kernel_forward("sigmoid")),
+                   [lambda x, out: 1.0 - out * out], ["d(tanh x)/dx = 1 - tanh(x)^2"], kernel="tanh",
+                   ufunc=np.tanh)
+SIGMOID = elementwise("sigmoid", _pick(fm.sigmoid, numpy_kernels.FORWARD["sigmoid"]),
                       [lambda x, out: out * (1.0 - out)], ["dσ(x)/dx = σ(x)(1 - σ(x))"], kernel="sigmoid")
 RELU = elementwise("relu", _pick(fm.relu, _relu_array),
                    [lambda x, out: mask(x > 0, x)], ["d relu(x)/dx = 1 if x > 0 else 0"], kernel="relu")
-SQRT = elementwise("sqrt", _pick(fm.sqrt, np.sqrt), [lambda x, out: 0.5 / out], ["d√x/dx = 1/(2√x)"])
-ABS = elementwise("abs", _pick(abs, np.abs), [lambda x, out: sign(x)], ["d|x|/dx = sign(x)"])
-SQUARE = elementwise("square", _pick(lambda x: x * x, np.square), [lambda x, out: 2.0 * x], ["d(x²)/dx = 2x"])
+SQRT = elementwise("sqrt", _pick(fm.sqrt, np.sqrt), [lambda x, out: 0.5 / out], ["d√x/dx = 1/(2√x)"], ufunc=np.sqrt)
+ABS = elementwise("abs", _pick(abs, np.abs), [lambda x, out: sign(x)], ["d|x|/dx = sign(x)"], ufunc=np.absolute)
+SQUARE = elementwise("square", _pick(lambda x: x * x, np.square), [lambda x, out: 2.0 * x], ["d(x²)/dx = 2x"],
+                     ufunc=np.square)
 
 # --- binary -----------------------------------------------------------------
 ADD = elementwise("add", operator.add, [lambda x, y, out: ONE, lambda x, y, out: ONE],
-                  ["d(x+y)/dx = 1", "d(x+y)/dy = 1"])
+                  ["d(x+y)/dx = 1", "d(x+y)/dy = 1"], ufunc=np.add, commutative=True, symbol="+")
 SUB = elementwise("sub", operator.sub, [lambda x, y, out: ONE, lambda x, y, out: MINUS_ONE],
-                  ["d(x-y)/dx = 1", "d(x-y)/dy = -1"])
+                  ["d(x-y)/dx = 1", "d(x-y)/dy = -1"], ufunc=np.subtract, symbol="-")
 MUL = elementwise("mul", operator.mul, [lambda x, y, out: y, lambda x, y, out: x],
-                  ["d(x·y)/dx = y", "d(x·y)/dy = x"])
+                  ["d(x·y)/dx = y", "d(x·y)/dy = x"], ufunc=np.multiply, commutative=True, symbol="*")
 DIV = elementwise("div", _pick(fm.div, np.true_divide, 2), [lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y],
-                  ["d(x/y)/dx = 1/y", "d(x/y)/dy = -x/y²"])
+                  ["d(x/y)/dx = 1/y", "d(x/y)/dy = -x/y²"], ufunc=np.true_divide, symbol="/")
 
 
 def _dpow_dbase(x, y, out):
@@ -497,7 +478,7 @@ def _dpow_dexponent(x, y, out):
 
 
 POW = elementwise("pow", _pick(fm.pow, np.power, 2), [_dpow_dbase, _dpow_dexponent],
-                  ["d(x^y)/dx = y·x^(y-1)", "d(x^y)/dy = x^y·ln x"])
+                  ["d(x^y)/dx = y·x^(y-1)", "d(x^y)/dy = x^y·ln x"], ufunc=np.power, symbol="**")
 
 
 def _dmax_first(x, y, out):
@@ -509,10 +490,12 @@ def _dmax_second(x, y, out):
 
 
 MAXIMUM = elementwise("maximum", _pick(fm.maximum, np.maximum, 2), [_dmax_first, _dmax_second],
-                      ["1 where x > y, ½ at ties, else 0", "1 where y > x, ½ at ties, else 0"])
+                      ["1 where x > y, ½ at ties, else 0", "1 where y > x, ½ at ties, else 0"],
+                      ufunc=np.maximum, commutative=True)
 MINIMUM = elementwise("minimum", _pick(fm.minimum, np.minimum, 2), [lambda x, y, out: _dmax_second(x, y, out),
                                                          lambda x, y, out: _dmax_first(x, y, out)],
-                      ["1 where x < y, ½ at ties, else 0", "1 where y < x, ½ at ties, else 0"])
+                      ["1 where x < y, ½ at ties, else 0", "1 where y < x, ½ at ties, else 0"],
+                      ufunc=np.minimum, commutative=True)
 
 
 # --- where: the condition has no derivative; cotangents are *selected*, not multiplied
@@ -540,17 +523,17 @@ def _where_jvp(tangents, out, inputs, params):
     return t if shape_of(t) == shape_of(out) else broadcast_to(t, shape_of(out))
 
 
-WHERE = _register(Primitive("where", _where_forward, vjp=_where_vjp, jvp=_where_jvp,
-                            formulas=("no derivative", "g where c", "g where not c")))
+WHERE = register(Primitive("where", _where_forward, vjp=_where_vjp, jvp=_where_jvp,
+                            formulas=("no derivative", "g where c", "g where not c"), works_on_scalars=True))
 
 # --- no derivative ------------------------------------------------------------
-SIGN = constant("sign", _pick(fm.sign, np.sign))
-EQ = constant("eq", operator.eq)
-NE = constant("ne", operator.ne)
-LT = constant("lt", operator.lt)
-LE = constant("le", operator.le)
-GT = constant("gt", operator.gt)
-GE = constant("ge", operator.ge)
+SIGN = constant("sign", _pick(fm.sign, np.sign), ufunc=np.sign)
+EQ = constant("eq", operator.eq, ufunc=np.equal)
+NE = constant("ne", operator.ne, ufunc=np.not_equal)
+LT = constant("lt", operator.lt, ufunc=np.less)
+LE = constant("le", operator.le, ufunc=np.less_equal)
+GT = constant("gt", operator.gt, ufunc=np.greater)
+GE = constant("ge", operator.ge, ufunc=np.greater_equal)
 STOP_GRADIENT = constant("stop_gradient", lambda x: x)
 
 
@@ -563,17 +546,18 @@ def _sum_forward(x, axis=None, keepdims=False):
 
 
 def _sum_vjp(g, out, inputs, params, needs):
-    x = inputs[0]
-    shape = shape_of(x)
-    axes = _norm_axes(params.get("axis"), len(shape))
-    return (broadcast_to(reshape(g, _keep_shape(shape, axes)), shape),)
+    shape = shape_of(inputs[0])
+    axis = params.get("axis")
+    if axis is not None and not params.get("keepdims"):  # put the summed axes back, as 1s
+        g = reshape(g, _keep_shape(shape, _norm_axes(axis, len(shape))))
+    return (broadcast_to(g, shape),)  # every summed element gets g
 
 
 def _sum_jvp(tangents, out, inputs, params):
     return sum_(tangents[0], **params)
 
 
-SUM = _register(Primitive("sum", _sum_forward, vjp=_sum_vjp, jvp=_sum_jvp,
+SUM = register(Primitive("sum", _sum_forward, vjp=_sum_vjp, jvp=_sum_jvp,
                           formulas=("d(Σx)/dx_i = 1",)))
 
 
@@ -619,9 +603,9 @@ def _weighted_reduction(weights):
 
 
 _extremum_vjp, _extremum_jvp = _weighted_reduction(_extremum_share)
-MAX = _register(Primitive("max", _extremum_forward(np.max, "max"), vjp=_extremum_vjp, jvp=_extremum_jvp,
+MAX = register(Primitive("max", _extremum_forward(np.max, "max"), vjp=_extremum_vjp, jvp=_extremum_jvp,
                           formulas=("1 at the maximum (ties share equally), else 0",)))
-MIN = _register(Primitive("min", _extremum_forward(np.min, "min"), vjp=_extremum_vjp, jvp=_extremum_jvp,
+MIN = register(Primitive("min", _extremum_forward(np.min, "min"), vjp=_extremum_vjp, jvp=_extremum_jvp,
                           formulas=("1 at the minimum (ties share equally), else 0",)))
 
 
@@ -644,7 +628,7 @@ def _softmax_from(out, inputs, params):
 
 
 _logsumexp_vjp, _logsumexp_jvp = _weighted_reduction(_softmax_from)
-LOGSUMEXP = _register(Primitive("logsumexp", _logsumexp_forward, vjp=_logsumexp_vjp, jvp=_logsumexp_jvp,
+LOGSUMEXP = register(Primitive("logsumexp", _logsumexp_forward, vjp=_logsumexp_vjp, jvp=_logsumexp_jvp,
                                 formulas=("d lse(x)/dx_i = softmax(x)_i",)))
 
 
@@ -658,7 +642,7 @@ def _linear_jvp(prim_fn):
     return jvp
 
 
-RESHAPE = _register(Primitive(
+RESHAPE = register(Primitive(
     "reshape", lambda x, shape: np.reshape(x, shape),
     vjp=lambda g, out, inputs, params, needs: (reshape(g, shape_of(inputs[0])),),
     jvp=_linear_jvp(reshape), formulas=("reshape g back",)))
@@ -668,12 +652,12 @@ def _inverse_permutation(axes):
     return tuple(int(i) for i in np.argsort(axes))
 
 
-TRANSPOSE = _register(Primitive(
+TRANSPOSE = register(Primitive(
     "transpose", lambda x, axes: np.transpose(x, axes),
     vjp=lambda g, out, inputs, params, needs: (transpose(g, _inverse_permutation(params["axes"])),),
     jvp=_linear_jvp(transpose), formulas=("transpose g back",)))
 
-BROADCAST_TO = _register(Primitive(
+BROADCAST_TO = register(Primitive(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
     vjp=lambda g, out, inputs, params, needs: (unbroadcast(g, inputs[0]),),
     jvp=_linear_jvp(broadcast_to), formulas=("sum g over the broadcast axes",)))
@@ -683,7 +667,7 @@ def _astype_vjp(g, out, inputs, params, needs):
     return (astype(g, _float_dtype(inputs[0])),)
 
 
-ASTYPE = _register(Primitive(
+ASTYPE = register(Primitive(
     "astype", lambda x, dtype: np.asarray(x).astype(dtype),
     vjp=_astype_vjp, jvp=_linear_jvp(astype), formulas=("cast g back",)))
 
@@ -704,12 +688,12 @@ def _scatter_add_forward(g, index, shape):
     return z
 
 
-GETITEM = _register(Primitive(
+GETITEM = register(Primitive(
     "getitem", lambda x, index: np.asarray(x)[index],
     vjp=lambda g, out, inputs, params, needs: (scatter_add(g, params["index"], shape_of(inputs[0])),),
     jvp=_linear_jvp(getitem), formulas=("scatter-add g into zeros; repeated indices add up",)))
 
-SCATTER_ADD = _register(Primitive(
+SCATTER_ADD = register(Primitive(
     "scatter_add", _scatter_add_forward,
     vjp=lambda g, out, inputs, params, needs: (getitem(g, params["index"]),),
     jvp=_linear_jvp(scatter_add), formulas=("gather g at the index",)))
@@ -737,7 +721,7 @@ def _concatenate_jvp(tangents, out, inputs, params):
     return concatenate(parts, params["axis"])
 
 
-CONCATENATE = _register(Primitive(
+CONCATENATE = register(Primitive(
     "concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
     vjp=_concatenate_vjp, jvp=_concatenate_jvp, formulas=("slice g into the pieces",)))
 
@@ -791,8 +775,8 @@ def _matmul_forward(a, b):
         raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned") from None
 
 
-MATMUL = _register(Primitive("matmul", _matmul_forward, vjp=_matmul_vjp, jvp=_matmul_jvp,
-                             formulas=("d(A@B)/dA: g @ Bᵀ", "d(A@B)/dB: Aᵀ @ g")))
+MATMUL = register(Primitive("matmul", _matmul_forward, vjp=_matmul_vjp, jvp=_matmul_jvp,
+                             formulas=("d(A@B)/dA: g @ Bᵀ", "d(A@B)/dB: Aᵀ @ g"), ufunc=np.matmul))
 
 
 import math as _pymath  # noqa: E402 - used by the block below only
@@ -925,7 +909,7 @@ def cumprod(x, axis):
     return apply(CUMPROD, x, axis=axis)
 
 
-CUMSUM = _register(Primitive(
+CUMSUM = register(Primitive(
     "cumsum", lambda x, axis: np.cumsum(x, axis=axis, dtype=np.asarray(x).dtype),
     vjp=lambda g, out, inputs, params, needs: (_flip(cumsum(_flip(g, params["axis"]), params["axis"]),
                                                      params["axis"]),),
@@ -979,7 +963,7 @@ def _plain(x):
     return raw_value(x)
 
 
-CUMPROD = _register(Primitive(
+CUMPROD = register(Primitive(
     "cumprod", lambda x, axis: np.cumprod(x, axis=axis, dtype=np.asarray(x).dtype),
     vjp=_cumprod_vjp, jvp=_cumprod_jvp,
     formulas=("d y_j/d x_i = prod of x_k, k <= j, k != i (for i <= j)",)))
@@ -1015,7 +999,7 @@ def _others_product(out, inputs, params):
 
 
 _prod_vjp, _prod_jvp = _weighted_reduction(_others_product)
-PROD = _register(Primitive("prod", _prod_forward, vjp=_prod_vjp, jvp=_prod_jvp,
+PROD = register(Primitive("prod", _prod_forward, vjp=_prod_vjp, jvp=_prod_jvp,
                            formulas=("d(Πx)/dx_i = product of the other elements",)))
 
 
@@ -1030,7 +1014,7 @@ def _unpad(g, widths):
     return getitem(g, tuple(slice(lo, shape_of(g)[i] - hi) for i, (lo, hi) in enumerate(widths)))
 
 
-PAD = _register(Primitive(
+PAD = register(Primitive(
     "pad", lambda x, widths, value: np.pad(x, widths, mode="constant", constant_values=value),
     vjp=lambda g, out, inputs, params, needs: (_unpad(g, params["widths"]),),
     jvp=lambda tangents, out, inputs, params: pad(tangents[0], params["widths"], 0),
@@ -1066,6 +1050,6 @@ def _scatter_set_jvp(tangents, out, inputs, params):
     return scatter_set(tx, tv, params["index"])
 
 
-SCATTER_SET = _register(Primitive(
+SCATTER_SET = register(Primitive(
     "scatter_set", _scatter_set_forward, vjp=_scatter_set_vjp, jvp=_scatter_set_jvp,
     formulas=("g with zeros where values were written", "g gathered at the written positions")))

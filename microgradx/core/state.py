@@ -18,7 +18,11 @@ A node's value may itself be a node of an outer (smaller) level.  An operation
 works on the innermost active level first, which is how nested transforms keep
 their perturbations apart.
 
-This is the only mutable state in the package, and it is thread-local.
+The levels are thread-local.  The other mutable state of the package is
+process-wide and safe under threads: the epoch counter below (``next`` on an
+``itertools.count`` is atomic under the GIL), the compiled Scalar's flag setter
+(set once, at import), and the rule table with its registration hooks (filled at
+import).
 
 Examples
 --------
@@ -168,13 +172,13 @@ def new_epoch() -> int:
     >>> new_epoch() < new_epoch()
     True
     """
-    return next(_epochs)
+    return next(epochs)
 
 
 # One counter for the whole process, not one per thread: a node reachable from
 # two threads must never see this thread's mark equal a mark another thread
 # left on it.  ``next`` on an itertools.count is atomic under the GIL.
-_epochs = itertools.count(1)
+epochs = itertools.count(1)
 
 
 # The compiled Scalar keeps its own C copy of "is eager recording on?" so that

@@ -658,9 +658,9 @@ def flip(a, axis=None, *, stream=None):
     """
     a = _from_data(a)
     axes = range(a.ndim) if axis is None else [axis] if isinstance(axis, int) else axis
-    index = [slice(None)] * a.ndim
+    index = [builtins.slice(None)] * a.ndim
     for ax in axes:
-        index[ax % a.ndim] = slice(None, None, -1)
+        index[ax % a.ndim] = builtins.slice(None, None, -1)
     return a[tuple(index)]
 
 
@@ -691,8 +691,8 @@ def diff(a, n: int = 1, axis: int = -1, *, stream=None):
     a = _from_data(a)
     for _ in range(n):
         k = a.shape[axis]
-        lead = (slice(None),) * (axis % a.ndim)
-        a = a[lead + (slice(1, k),)] - a[lead + (slice(0, k - 1),)]
+        lead = (builtins.slice(None),) * (axis % a.ndim)
+        a = a[lead + (builtins.slice(1, k),)] - a[lead + (builtins.slice(0, k - 1),)]
     return a
 
 
@@ -746,6 +746,64 @@ def broadcast_shapes(*shapes) -> tuple:
     (2, 3)
     """
     return tuple(np.broadcast_shapes(*shapes))
+
+
+def cumulative_sum(a, axis=None, *, reverse: bool = False, inclusive: bool = True, dtype=None, stream=None):
+    """:func:`cumsum` with an optional result ``dtype`` (MLX's array-API name).
+
+    >>> cumulative_sum(array([1, 2, 3]))
+    Tensor([1, 3, 6], dtype=int32)
+    """
+    out = cumsum(a, axis, reverse=reverse, inclusive=inclusive)
+    return out if dtype is None else _ops.astype(out, dtype)
+
+
+def cumulative_prod(a, axis=None, *, reverse: bool = False, inclusive: bool = True, dtype=None, stream=None):
+    """:func:`cumprod` with an optional result ``dtype``.
+
+    >>> cumulative_prod(array([1.0, 2.0, 3.0]))
+    Tensor([1., 2., 6.], dtype=float32)
+    """
+    out = cumprod(a, axis, reverse=reverse, inclusive=inclusive)
+    return out if dtype is None else _ops.astype(out, dtype)
+
+
+def slice(a, start_indices, axes, slice_size, *, stream=None):  # noqa: A001 - MLX's name
+    """The block of ``slice_size`` starting at ``start_indices`` along ``axes`` (a differentiable slice).
+
+    >>> slice(arange(10), array([2]), [0], [3])
+    Tensor([2, 3, 4], dtype=int32)
+    """
+    a = _from_data(a)
+    start = np.asarray(_raw_value(start_indices)).reshape(-1)
+    index = [builtins.slice(None)] * a.ndim
+    for ax, s0, n in zip(axes, start, slice_size):
+        index[ax % a.ndim] = builtins.slice(int(s0), int(s0) + int(n))
+    return a[tuple(index)]
+
+
+def searchsorted(sorted_sequence, values, side: str = "left", *, stream=None):
+    """Where ``values`` would be inserted into ``sorted_sequence`` to keep it sorted (uint32; no gradient).
+
+    >>> searchsorted(array([1.0, 2.0, 3.0]), array([2.5, 0.0]))
+    Tensor([2, 0], dtype=uint32)
+    """
+    seq, vals = (np.asarray(_raw_value(_from_data(x))) for x in (sorted_sequence, values))
+    return _ops.array(np.searchsorted(seq, vals, side=side).astype(uint32))
+
+
+def _window(fn, name):
+    def window(M: int, *, stream=None):
+        return _ops.array(fn(int(M)).astype(float32))
+
+    window.__name__ = window.__qualname__ = name
+    window.__doc__ = (f"numpy's ``{name}`` window of ``M`` points, in float32.\n\n"
+                      f">>> {name}(3).shape\n(3,)\n")
+    return window
+
+
+hanning, hamming = _window(np.hanning, "hanning"), _window(np.hamming, "hamming")
+blackman, bartlett = _window(np.blackman, "blackman"), _window(np.bartlett, "bartlett")
 
 
 def tri(n: int, m: int | None = None, k: int = 0, dtype=float32, *, stream=None):

@@ -25,15 +25,21 @@ from ..core.dispatch import raw_value
 from ..nodes import ReferenceScalar as _ReferenceScalar
 from ..nodes import scalar_class as _scalar_class
 from ..nodes.tensor import Tensor
+from ..tree import tree_flatten
 
-__all__ = ["Module"]
+__all__ = ["Module", "is_parameter"]
 
 
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-def _is_parameter(x) -> bool:
-    """True for the objects a module treats as parameters: Tensors and Scalars (either backend)."""
+def is_parameter(x) -> bool:
+    """True for the objects a module treats as parameters: Tensors and Scalars (either backend).
+
+    >>> import microgradx as mgx
+    >>> is_parameter(mgx.Tensor(1.0)), is_parameter(1.0)
+    (True, False)
+    """
     return isinstance(x, (Tensor, _ReferenceScalar, _scalar_class()))
 
 
@@ -56,7 +62,7 @@ def _subtree(obj, seen: set):
     shared parameter appears once (where it was met first) and a module that
     refers back to its parent does not loop.
     """
-    if _is_parameter(obj):
+    if is_parameter(obj):
         if id(obj) in seen:
             return None
         seen.add(id(obj))
@@ -86,22 +92,6 @@ def _subtree(obj, seen: set):
     return None
 
 
-def _flatten_named(tree, prefix: str = "") -> Iterator[tuple[str, object]]:
-    """Yield ``(dotted name, leaf)`` for the leaves of a tree of dicts, lists and tuples, in tree order.
-
-    A dict key may itself contain dots, so ``{"layers.0.weight": w}`` and
-    ``{"layers": [{"weight": w}]}`` flatten to the same name.
-    """
-    if isinstance(tree, dict):
-        for key, value in tree.items():
-            yield from _flatten_named(value, f"{prefix}{key}.")
-    elif isinstance(tree, (list, tuple)):
-        for i, value in enumerate(tree):
-            yield from _flatten_named(value, f"{prefix}{i}.")
-    else:
-        yield prefix[:-1], tree
-
-
 def _places(obj, seen: set) -> Iterator[tuple[object, object, object]]:
     """Yield ``(container, key, parameter)`` for every place a parameter is stored (all occurrences)."""
     if isinstance(obj, Module):
@@ -109,14 +99,14 @@ def _places(obj, seen: set) -> Iterator[tuple[object, object, object]]:
             return
         seen.add(id(obj))
         for key, value in _public_attributes(obj):
-            if _is_parameter(value):
+            if is_parameter(value):
                 yield obj, key, value
             else:
                 yield from _places(value, seen)
     elif isinstance(obj, (list, tuple, dict)):
         items = obj.items() if isinstance(obj, dict) else enumerate(obj)
         for key, value in items:
-            if _is_parameter(value):
+            if is_parameter(value):
                 yield obj, key, value
             else:
                 yield from _places(value, seen)
@@ -137,7 +127,7 @@ def _matched(module: Module, tree, what: str) -> list[tuple[str, object, object]
     """Pair the module's named parameters with the leaves of ``tree``: ``[(name, parameter, new)]``."""
     if not isinstance(tree, (dict, list, tuple)):
         raise TypeError(f"{what}: params must be a dict/list tree of parameters; got {type(tree).__name__}")
-    given = dict(_flatten_named(tree))
+    given = dict(tree_flatten(tree))
     own = module.named_parameters()
     names = {name for name, _ in own}
     missing = [name for name, _ in own if name not in given]
@@ -230,7 +220,7 @@ class Module:
         >>> nn.Neuron(2, seed=0).named_parameters()[0][0]
         'w.0'
         """
-        return list(_flatten_named(self.parameter_tree()))
+        return tree_flatten(self.parameter_tree())
 
     def parameters(self) -> list:
         """All parameters (Tensors or Scalars), each once, in attribute order.
@@ -308,5 +298,5 @@ class Module:
                 param.data = float(value)
 
     def __repr__(self) -> str:
-        parts = [f"{k}={v!r}" for k, v in _public_attributes(self) if not _is_parameter(v)]
+        parts = [f"{k}={v!r}" for k, v in _public_attributes(self) if not is_parameter(v)]
         return f"{type(self).__name__}({', '.join(parts)})"

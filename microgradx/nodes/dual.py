@@ -37,19 +37,17 @@ import numpy as np
 
 from ..core.dispatch import Node, node_types, raw_value
 from ..core.state import user_dual_level
-from .tensor import ArrayOps
+from .tensor import ArrayOps, operand
 
 __all__ = ["Dual"]
 
 
 def _part(x, name):
-    from .. import ops
-
     if x is None:
         return None
     if isinstance(x, (int, bool)) and not isinstance(x, np.integer):
         return float(x)
-    return ops.operand(x, name)
+    return operand(x, name)
 
 
 def _levels_inside(x) -> float:

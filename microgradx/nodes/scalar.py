@@ -8,11 +8,12 @@ Code written for micrograd's ``Value`` runs unchanged with
 How it works, in three lines: each operation computes its float result with
 the rule table's forward formula and returns a new Scalar that remembers the
 rule, its parents (a tuple, so the order never changes) and the values the
-rule needs; each parent counts it as one more consumer.  ``backward()``
-releases the nodes one by one, a node once all its consumers have sent their
-share (:func:`microgradx.core.engine.backward_by_counts`), and each rule turns the
-output's gradient into its inputs' gradients.  Gradients *accumulate* with
-``+=``.
+rule needs.  ``backward()`` sorts the graph and visits it in reverse
+(:func:`microgradx.core.engine.backward_sweep`); at each node its rule turns
+the node's gradient into its inputs' gradients.  Gradients *accumulate*
+with ``+=``.  (Each parent also counts its consumers, for
+:func:`microgradx.core.engine.backward_by_counts`, the Python twin of the
+compiled Scalar's one-pass sweep.)
 
 Examples
 --------
@@ -124,7 +125,7 @@ class Scalar(Node):
         """
         if dispatch._n_swapped:  # a student's rule in place of the table's (exercises.swap_rule)
             prim = dispatch.rule_in_use(prim)
-        if prim.vjp is not None and prim.partials is None and prim is not R.WHERE:
+        if prim.vjp is not None and not prim.works_on_scalars:
             raise TypeError(f"Scalar supports elementwise operations only; {prim.name} needs a Tensor")
         record = eager_enabled() and prim.vjp is not None
         values = []
@@ -337,7 +338,7 @@ class Scalar(Node):
         >>> y.backward(); y.backward(); x.grad
         12.0
         """
-        engine.backward_by_counts(self, 1.0)
+        engine.backward_sweep(self, 1.0)
 
     def _accumulate_grad(self, g) -> None:
         self.grad += g

@@ -27,6 +27,8 @@ array([2., 4., 6.])
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..core import backend as _backend
@@ -34,7 +36,7 @@ from ..core import rules as R
 from ..core.dispatch import Node, apply, node_types, raw_value
 from ..core.state import is_active
 
-__all__ = ["Tensor", "ArrayOps", "to_array", "check_array"]
+__all__ = ["Tensor", "ArrayOps", "to_array", "check_array", "operand", "wrap"]
 
 
 def check_array(arr: np.ndarray, name: str = "data") -> np.ndarray:
@@ -77,6 +79,60 @@ def to_array(data, dtype=None, name: str = "data") -> np.ndarray:
     return check_array(arr, name)
 
 
+# ---------------------------------------------------------------------------
+# Operands in, results out
+# ---------------------------------------------------------------------------
+def operand(x, name: str = "x"):
+    """Accept a node, ndarray, number or (nested) list; reject everything else with a TypeError.
+
+    Examples
+    --------
+    >>> operand([1.0, 2.0])
+    array([1., 2.])
+    >>> operand("a", "b")
+    Traceback (most recent call last):
+    ...
+    TypeError: b must be a Tensor, Scalar, Dual, numpy array, number or list; got str
+    """
+    if isinstance(x, node_types()) or isinstance(x, (float, int)):
+        return x
+    if isinstance(x, np.ndarray):
+        return check_array(x if type(x) is np.ndarray else np.asarray(x), name)
+    if isinstance(x, (numbers.Real, np.bool_)):  # numpy's float and int scalars are Reals
+        return x
+    if isinstance(x, (numbers.Number, np.generic)):
+        raise TypeError(f"{name}: only real numbers are supported; got {x!r}")
+    if isinstance(x, (list, tuple)):
+        return to_array(x, None, name)
+    raise TypeError(
+        f"{name} must be a Tensor, Scalar, Dual, numpy array, number or list; got {type(x).__name__}"
+    )
+
+
+def wrap(out, args=()):
+    """Give a plain result the user-facing kind: Scalar if a Scalar went in, else Tensor.
+
+    >>> wrap(np.ones(2))
+    Tensor([1., 1.])
+    """
+    if isinstance(out, node_types()):
+        return out
+    for a in args:
+        if getattr(a, "_kind", None) == "scalar" and not isinstance(out, np.ndarray):
+            return type(a)(float(out))
+    return Tensor._constant(out)
+
+
+def _call(prim, *args, **params):
+    """Check the operands, apply ``prim``, wrap a plain result (every function of :mod:`microgradx.ops` ends here)."""
+    for a in args:
+        if type(a) is not Tensor and type(a) is not float:  # anything else: check and convert
+            args = tuple(operand(a, f"argument {i}") for i, a in enumerate(args))
+            break
+    out = apply(prim, *args, **params)
+    return out if type(out) is Tensor else wrap(out, args)
+
+
 def _index_item(i):
     if isinstance(i, node_types()):
         i = np.asarray(raw_value(i))
@@ -93,13 +149,6 @@ def _index(index):
     return _index_item(index)
 
 
-def _numpy_style(result, dtype, out):
-    """numpy's reductions call ``t.sum(axis=..., dtype=..., out=...)``: honour ``dtype``, refuse ``out``."""
-    if out is not None:
-        raise TypeError("out= is not supported: Tensors are never written in place")
-    return result if dtype is None else _ops.astype(result, dtype)
-
-
 def _operator(prim, reflected=False):
     """The method behind ``a <op> b`` (or, ``reflected``, ``b <op> a``): one primitive of the rule table.
 
@@ -112,12 +161,12 @@ def _operator(prim, reflected=False):
         a, b = (other, self) if reflected else (self, other)
         if type(other) not in _READY:  # Tensors and Python numbers need no checks
             try:
-                other = _ops.operand(other, "left operand" if reflected else "right operand")
+                other = operand(other, "left operand" if reflected else "right operand")
             except TypeError:
                 return NotImplemented
             a, b = (other, self) if reflected else (self, other)
         out = apply(prim, a, b)
-        return out if type(out) is Tensor else _ops.wrap(out, (a, b))
+        return out if type(out) is Tensor else wrap(out, (a, b))
 
     method.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
     method.__doc__ = f"``{'other, self' if reflected else 'self, other'}`` through the rule table's ``{prim.name}``."
@@ -125,7 +174,13 @@ def _operator(prim, reflected=False):
 
 
 class ArrayOps:
-    """Operators and numpy-style methods for Tensor and Dual (each calls :mod:`microgradx.ops`)."""
+    """Operators, conversions and shape for Tensor and Dual.
+
+    Every operator is one primitive of the rule table.  The numpy-style
+    methods (``t.sum()``, ``t.exp()``, ``t.T``, ...) are the functions of
+    :mod:`microgradx.ops` of the same name; that module is built on this one,
+    so it adds them to this class itself (see ``ops.ArrayMethods``).
+    """
 
     __slots__ = ()
     __array_priority__ = 1000
@@ -139,13 +194,13 @@ class ArrayOps:
     __matmul__, __rmatmul__ = _operator(R.MATMUL), _operator(R.MATMUL, reflected=True)
 
     def __neg__(self):
-        return _ops.negative(self)
+        return _call(R.NEG, self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return _ops.abs(self)
+        return _call(R.ABS, self)
 
     # -- comparisons: values only, no gradient --------------------------------
     __lt__, __le__ = _operator(R.LT), _operator(R.LE)
@@ -167,7 +222,7 @@ class ArrayOps:
         prim = _UFUNCS.get(ufunc)
         if prim is None or method != "__call__" or kwargs:
             return NotImplemented
-        return _ops._call(prim, *inputs)
+        return _call(prim, *inputs)
 
     # -- shape ------------------------------------------------------------------
     @property
@@ -190,11 +245,6 @@ class ArrayOps:
         """numpy dtype of the value."""
         return np.asarray(raw_value(self)).dtype
 
-    @property
-    def T(self):
-        """Transpose (axes reversed)."""
-        return _ops.transpose(self)
-
     def __len__(self) -> int:
         shape = self.shape
         if not shape:
@@ -206,7 +256,7 @@ class ArrayOps:
             yield self[i]
 
     def __getitem__(self, index):
-        return _ops.wrap(apply(R.GETITEM, self, index=_index(index)), (self,))
+        return wrap(apply(R.GETITEM, self, index=_index(index)), (self,))
 
     def __setitem__(self, index, value):
         """``a[index] = value``, with MLX's meaning: ``a`` now names a new array (see :meth:`_assign`)."""
@@ -246,128 +296,7 @@ class ArrayOps:
     def __bool__(self) -> bool:
         return bool(np.asarray(raw_value(self)))
 
-    # -- methods: one line each -------------------------------------------------
-    def sum(self, axis=None, keepdims=False, *, dtype=None, out=None):
-        """See :func:`microgradx.sum` (``dtype``/``out``: so that ``np.sum(t)`` works too)."""
-        return _numpy_style(_ops.sum(self, axis, keepdims), dtype, out)
-
-    def mean(self, axis=None, keepdims=False, *, dtype=None, out=None):
-        """See :func:`microgradx.mean` (``dtype``/``out``: so that ``np.mean(t)`` works too)."""
-        return _numpy_style(_ops.mean(self, axis, keepdims), dtype, out)
-
-    def var(self, axis=None, keepdims=False, ddof=0, *, dtype=None, out=None):
-        """See :func:`microgradx.var` (``dtype``/``out``: so that ``np.var(t)`` works too)."""
-        return _numpy_style(_ops.var(self, axis, keepdims, ddof), dtype, out)
-
-    def std(self, axis=None, keepdims=False, ddof=0, *, dtype=None, out=None):
-        """See :func:`microgradx.std` (``dtype``/``out``: so that ``np.std(t)`` works too)."""
-        return _numpy_style(_ops.std(self, axis, keepdims, ddof), dtype, out)
-
-    def max(self, axis=None, keepdims=False, *, dtype=None, out=None):
-        """See :func:`microgradx.max` (``dtype``/``out``: so that ``np.max(t)`` works too)."""
-        return _numpy_style(_ops.max(self, axis, keepdims), dtype, out)
-
-    def min(self, axis=None, keepdims=False, *, dtype=None, out=None):
-        """See :func:`microgradx.min` (``dtype``/``out``: so that ``np.min(t)`` works too)."""
-        return _numpy_style(_ops.min(self, axis, keepdims), dtype, out)
-
-    def argmax(self, axis=None, keepdims=False):
-        """See :func:`microgradx.argmax`."""
-        return _ops.argmax(self, axis, keepdims)
-
-    def argmin(self, axis=None, keepdims=False):
-        """See :func:`microgradx.argmin`."""
-        return _ops.argmin(self, axis, keepdims)
-
-    def logsumexp(self, axis=None, keepdims=False):
-        """See :func:`microgradx.logsumexp`."""
-        return _ops.logsumexp(self, axis, keepdims)
-
-    def softmax(self, axis=-1):
-        """See :func:`microgradx.softmax` (default: last axis)."""
-        return _ops.softmax(self, axis)
-
-    def log_softmax(self, axis=-1):
-        """See :func:`microgradx.log_softmax` (default: last axis)."""
-        return _ops.log_softmax(self, axis)
-
-    def exp(self):
-        """See :func:`microgradx.exp`."""
-        return _ops.exp(self)
-
-    def log(self):
-        """See :func:`microgradx.log`."""
-        return _ops.log(self)
-
-    def sqrt(self):
-        """See :func:`microgradx.sqrt`."""
-        return _ops.sqrt(self)
-
-    def square(self):
-        """See :func:`microgradx.square`."""
-        return _ops.square(self)
-
-    def sin(self):
-        """See :func:`microgradx.sin`."""
-        return _ops.sin(self)
-
-    def cos(self):
-        """See :func:`microgradx.cos`."""
-        return _ops.cos(self)
-
-    def tanh(self):
-        """See :func:`microgradx.tanh`."""
-        return _ops.tanh(self)
-
-    def sigmoid(self):
-        """See :func:`microgradx.sigmoid`."""
-        return _ops.sigmoid(self)
-
-    def relu(self):
-        """See :func:`microgradx.relu`."""
-        return _ops.relu(self)
-
-    def abs(self):
-        """See :func:`microgradx.abs`."""
-        return _ops.abs(self)
-
-    def clip(self, a_min, a_max):
-        """See :func:`microgradx.clip`."""
-        return _ops.clip(self, a_min, a_max)
-
-    def reshape(self, *shape):
-        """See :func:`microgradx.reshape`; ``t.reshape(2, 3)`` and ``t.reshape((2, 3))`` both work."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = shape[0]
-        return _ops.reshape(self, shape)
-
-    def transpose(self, *axes):
-        """See :func:`microgradx.transpose`."""
-        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
-            axes = axes[0]
-        return _ops.transpose(self, axes or None)
-
-    def swapaxes(self, axis1, axis2):
-        """See :func:`microgradx.swapaxes`."""
-        return _ops.swapaxes(self, axis1, axis2)
-
-    def flatten(self, start_axis=0, end_axis=-1):
-        """See :func:`microgradx.flatten`."""
-        return _ops.flatten(self, start_axis, end_axis)
-
-    def squeeze(self, axis=None):
-        """See :func:`microgradx.squeeze`."""
-        return _ops.squeeze(self, axis)
-
-    def expand_dims(self, axis):
-        """See :func:`microgradx.expand_dims`."""
-        return _ops.expand_dims(self, axis)
-
-    def astype(self, dtype):
-        """See :func:`microgradx.astype`."""
-        return _ops.astype(self, dtype)
-
-    # -- added for the MLX face (issue 13): bit operators, // and %, .at[], and MLX's array methods --------
+    # -- added for the MLX face: bit operators, // and %
     __and__, __rand__ = _operator(R.BITWISE_AND), _operator(R.BITWISE_AND, reflected=True)
     __or__, __ror__ = _operator(R.BITWISE_OR), _operator(R.BITWISE_OR, reflected=True)
     __xor__, __rxor__ = _operator(R.BITWISE_XOR), _operator(R.BITWISE_XOR, reflected=True)
@@ -375,113 +304,6 @@ class ArrayOps:
     __rshift__, __rrshift__ = _operator(R.RIGHT_SHIFT), _operator(R.RIGHT_SHIFT, reflected=True)
     __floordiv__, __rfloordiv__ = _operator(R.FLOOR_DIVIDE), _operator(R.FLOOR_DIVIDE, reflected=True)
     __mod__, __rmod__ = _operator(R.REMAINDER), _operator(R.REMAINDER, reflected=True)
-
-    def __invert__(self):
-        return _ops.bitwise_invert(self)
-
-    def __divmod__(self, other):
-        return tuple(_ops.divmod(self, other))
-
-    @property
-    def at(self):
-        """MLX's functional updates: ``x.at[idx].add(v)`` is a new array (repeated indices accumulate).
-
-        >>> Tensor([1.0, 2.0, 3.0]).at[[0, 0, 2]].add(1.0)
-        Tensor([3., 2., 4.])
-        """
-        return _At(self)
-
-    def _assign(self, index, value):
-        """Make this array name ``scatter_set(self, value, index)`` -- MLX's item assignment.
-
-        An array that is a constant where the assignment runs (an eager value, or an outside value
-        inside a transform) simply takes the new value; the value assigned may depend on a
-        transform's variables (``y = zeros(3); y[idx] = x`` inside ``grad``).  A variable of a running
-        transform cannot be overwritten in place: the nodes already computed from it would see the
-        change; write ``x = mgx.scatter_set(x, value, index)`` instead.
-        """
-        if self._level != 0 and is_active(self._level):
-            raise TypeError(
-                "item assignment to an array that a running transform differentiates would change the "
-                "values already computed from it; write x = mgx.scatter_set(x, value, index) "
-                "(or mx.slice_update / mx.put_along_axis) instead"
-            )
-        base = raw_value(self)
-        new = _ops.scatter_set(np.asarray(base), value, index)
-        for name in ("_value", "_level", "_prim", "_parents", "_saved", "_params"):
-            object.__setattr__(self, name, getattr(new, name))
-
-    def prod(self, axis=None, keepdims=False):
-        """See :func:`microgradx.prod`."""
-        return _ops.prod(self, axis, keepdims)
-
-    def all(self, axis=None, keepdims=False):
-        """See :func:`microgradx.all`."""
-        return _ops.all(self, axis, keepdims)
-
-    def any(self, axis=None, keepdims=False):
-        """See :func:`microgradx.any`."""
-        return _ops.any(self, axis, keepdims)
-
-    def cumsum(self, axis=None, *, reverse=False, inclusive=True):
-        """See :func:`microgradx.cumsum`."""
-        return _ops.cumsum(self, axis, reverse=reverse, inclusive=inclusive)
-
-    def cumprod(self, axis=None, *, reverse=False, inclusive=True):
-        """See :func:`microgradx.cumprod`."""
-        return _ops.cumprod(self, axis, reverse=reverse, inclusive=inclusive)
-
-    def cummax(self, axis=None, *, reverse=False, inclusive=True):
-        """See :func:`microgradx.cummax`."""
-        return _ops.cummax(self, axis, reverse=reverse, inclusive=inclusive)
-
-    def cummin(self, axis=None, *, reverse=False, inclusive=True):
-        """See :func:`microgradx.cummin`."""
-        return _ops.cummin(self, axis, reverse=reverse, inclusive=inclusive)
-
-    def split(self, indices_or_sections, axis=0):
-        """See :func:`microgradx.split`."""
-        return _ops.split(self, indices_or_sections, axis)
-
-    def moveaxis(self, source, destination):
-        """See :func:`microgradx.moveaxis`."""
-        return _ops.moveaxis(self, source, destination)
-
-    def round(self, decimals=0):
-        """See :func:`microgradx.round`."""
-        return _ops.round(self, decimals)
-
-    def diagonal(self, offset=0, axis1=0, axis2=1):
-        """See :func:`microgradx.diagonal`."""
-        return _ops.diagonal(self, offset, axis1, axis2)
-
-    def diag(self, k=0):
-        """See :func:`microgradx.diag`."""
-        return _ops.diag(self, k)
-
-    def reciprocal(self):
-        """See :func:`microgradx.reciprocal`."""
-        return _ops.reciprocal(self)
-
-    def rsqrt(self):
-        """See :func:`microgradx.rsqrt`."""
-        return _ops.rsqrt(self)
-
-    def log1p(self):
-        """See :func:`microgradx.log1p`."""
-        return _ops.log1p(self)
-
-    def log2(self):
-        """See :func:`microgradx.log2`."""
-        return _ops.log2(self)
-
-    def log10(self):
-        """See :func:`microgradx.log10`."""
-        return _ops.log10(self)
-
-    def logcumsumexp(self, axis=None, *, reverse=False, inclusive=True):
-        """See :func:`microgradx.logcumsumexp`."""
-        return _ops.logcumsumexp(self, axis, reverse=reverse, inclusive=inclusive)
 
     @property
     def itemsize(self) -> int:
@@ -493,122 +315,15 @@ class ArrayOps:
         """Bytes of all elements."""
         return self.size * self.dtype.itemsize
 
-
-class _At:
-    """``x.at[index]``: the index, waiting for the update (MLX's ``ArrayAt``)."""
-
-    __slots__ = ("_array",)
-
-    def __init__(self, array):
-        self._array = array
-
-    def __getitem__(self, index):
-        return _AtIndex(self._array, _index(index))
+_UFUNCS: dict = {}  # numpy ufunc -> primitive, read from each primitive's ``ufunc`` as it is registered
 
 
-class _AtIndex:
-    """``x.at[index].add(v)`` and friends: a new array; positions listed twice are updated twice.
-
-    ``add``/``subtract`` accumulate in one scatter-add; the others apply the update once per
-    repetition of a position (a round per repetition), so every update takes part and is
-    differentiable.
-
-    Examples
-    --------
-    >>> x = Tensor([1.0, 2.0, 3.0])
-    >>> x.at[1].multiply(10.0), x.at[[0, 0]].maximum(5.0), x.at[np.array([2, 2])].subtract(1.0)
-    (Tensor([ 1., 20.,  3.]), Tensor([5., 2., 3.]), Tensor([1., 2., 1.]))
-    """
-
-    __slots__ = ("_array", "_index")
-
-    def __init__(self, array, index):
-        self._array = array
-        self._index = index
-
-    def _positions(self):
-        shape = self._array.shape
-        return np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[self._index]
-
-    def add(self, value):
-        """``x[index] += value``, repeated positions accumulating."""
-        x = self._array
-        pos = self._positions()
-        v = _ops.broadcast_to(_ops.operand(self._number(value), "value"), pos.shape)
-        return _ops.add(x, R.scatter_add(v, self._index, x.shape))
-
-    def subtract(self, value):
-        """``x[index] -= value``."""
-        value = self._number(value)
-        return self.add(-value if isinstance(value, np.ndarray) else _ops.negative(_ops.operand(value, "value")))
-
-    def _number(self, value):
-        """A Python number as an array of the array's float dtype (so float32 stays float32)."""
-        if isinstance(value, (int, float)) and self._array.dtype.kind == "f":
-            return np.asarray(value, dtype=self._array.dtype)
-        return value
-
-    def _rounds(self, combine, value):
-        x = self._array
-        value = self._number(value)
-        pos = self._positions()
-        flat_pos = pos.reshape(-1)
-        if np.unique(flat_pos).size == flat_pos.size:  # every position once: one round
-            current = x[self._index]
-            return _ops.scatter_set(x, combine(current, value), self._index)
-        v = _ops.reshape(_ops.broadcast_to(_ops.operand(value, "value"), pos.shape), (-1,))
-        order = np.argsort(flat_pos, kind="stable")
-        ranks = np.empty_like(order)
-        sorted_pos = flat_pos[order]
-        starts = np.r_[0, np.flatnonzero(np.diff(sorted_pos)) + 1]
-        run = np.arange(flat_pos.size) - np.repeat(starts, np.diff(np.r_[starts, flat_pos.size]))
-        ranks[order] = run
-        out = _ops.reshape(x, (-1,))
-        for r in range(int(ranks.max()) + 1):
-            sel = np.flatnonzero(ranks == r)
-            where = flat_pos[sel]
-            out = _ops.scatter_set(out, combine(out[where], v[sel]), where)
-        return _ops.reshape(out, x.shape)
-
-    def multiply(self, value):
-        """``x[index] *= value``."""
-        return self._rounds(_ops.multiply, value)
-
-    def divide(self, value):
-        """``x[index] /= value``."""
-        return self._rounds(_ops.divide, value)
-
-    def maximum(self, value):
-        """``x[index] = maximum(x[index], value)``; at ties both sides get the gradient (as in MLX)."""
-        return self._rounds(_tie_both(_ops.maximum, np.greater), value)
-
-    def minimum(self, value):
-        """``x[index] = minimum(x[index], value)``; at ties both sides get the gradient (as in MLX)."""
-        return self._rounds(_tie_both(_ops.minimum, np.less), value)
+def _learn_ufunc(prim) -> None:
+    if prim.ufunc is not None:
+        _UFUNCS[prim.ufunc] = prim
 
 
-def _tie_both(extreme, beats):
-    """MLX's scatter maximum/minimum: the value where it wins, else the old element; at a tie the
-    result is the old element and both receive the full gradient."""
-
-    def combine(current, value):
-        value = _ops.operand(value, "value")
-        c, v = np.asarray(raw_value(current)), np.asarray(raw_value(value))
-        wins = beats(v, c)
-        tie = (v == c).astype(np.result_type(c.dtype, v.dtype) if c.dtype.kind == "f" else np.float64)
-        picked = _ops.where(wins, value, current)
-        return picked + tie * (value - _ops.stop_gradient(value))
-
-    return combine
-
-
-_UFUNCS = {
-    np.add: R.ADD, np.subtract: R.SUB, np.multiply: R.MUL, np.true_divide: R.DIV, np.power: R.POW,
-    np.negative: R.NEG, np.exp: R.EXP, np.log: R.LOG, np.sin: R.SIN, np.cos: R.COS, np.tanh: R.TANH,
-    np.sqrt: R.SQRT, np.absolute: R.ABS, np.square: R.SQUARE, np.maximum: R.MAXIMUM,
-    np.minimum: R.MINIMUM, np.matmul: R.MATMUL, np.sign: R.SIGN, np.equal: R.EQ, np.not_equal: R.NE,
-    np.less: R.LT, np.less_equal: R.LE, np.greater: R.GT, np.greater_equal: R.GE,
-}
+R.on_register(_learn_ufunc)
 
 _NO_PARAMS: dict = {}
 _new_object = object.__new__
@@ -814,6 +529,3 @@ class Tensor(ArrayOps, Node):
 
 _READY = frozenset({Tensor, float, int})  # operand types the operators pass on unchecked
 
-# ops builds on this module (Tensor, to_array), and ArrayOps' methods call ops:
-# import it last, once everything it needs from here exists.
-from .. import ops as _ops  # noqa: E402

@@ -51,7 +51,9 @@ import html
 
 import numpy as np
 
-from .viz import _check_root, topological_order, value_of
+from ..core.engine import chain_rule_step
+from ..core.rules import local_derivative
+from .viz import check_root, topological_order, value_of
 
 __all__ = ["explain", "Narration", "Step", "Contribution"]
 
@@ -82,10 +84,6 @@ def _defined(name: str, definition: str) -> str:
     if name.replace(" ", "") == compact or name.replace(" ", "") == compact.replace(",", "*"):
         return name
     return f"{name} = {definition}"
-
-
-def _is_elementwise(prim) -> bool:
-    return getattr(prim, "partials", None) is not None
 
 
 # ---------------------------------------------------------------------------
@@ -489,7 +487,7 @@ def _seed(root, seed):
 
 def _bindings(prim, names) -> str:
     """Which operands the rule's placeholder names stand for: 'x = a, y = b'."""
-    if prim is None or not _is_elementwise(prim):
+    if prim is None or not prim.is_elementwise:
         return ""
     letters = ("x", "y", "z")
     if len(names) > len(letters):
@@ -529,7 +527,7 @@ def explain(y, seed=None, *, max_steps: int | None = 40) -> Narration:
     >>> n.grads["a"]
     -2.0
     """
-    _check_root(y)
+    check_root(y)
     if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1):
         raise ValueError(f"max_steps must be a positive int or None; got {max_steps!r}")
     order = topological_order(y)
@@ -573,11 +571,9 @@ def explain(y, seed=None, *, max_steps: int | None = 40) -> Narration:
         if not parents:
             continue
         prim = node._prim
-        out = node._inner() if hasattr(node, "_inner") else value_of(node)
+        out = node._inner()
         saved = node._saved
-        params = getattr(node, "_params", None) or {}
-        needs = tuple(p is not None for p in parents)
-        cts = prim.vjp(g, out, saved, params, needs)  # the rule table's reverse rule: the numbers themselves
+        cts = chain_rule_step(node, g)  # the engine's own step: the rule table's numbers themselves
         arg_names = [ids[id(p)] if p is not None else _num(saved[j]) for j, p in enumerate(parents)]
         step = Step(name, definition, prim.name, _bindings(prim, arg_names), g, parts.get(id(node), []))
         formulas = prim.formulas
@@ -588,8 +584,8 @@ def explain(y, seed=None, *, max_steps: int | None = 40) -> Narration:
             if c is None:
                 continue
             local = None
-            if _is_elementwise(prim) and prim.partials[j] is not None:
-                local = prim.partials[j](*saved, out)
+            if prim.is_elementwise and prim.partials[j] is not None:
+                local = local_derivative(prim, j, saved, out)  # IEEE-safe, as in backward()
                 local = float(local) if np.ndim(local) == 0 and not isinstance(local, np.ndarray) else local
             formula = formulas[j] if j < len(formulas) else (formulas[-1] if formulas else prim.name)
             key = id(p)
@@ -598,7 +594,7 @@ def explain(y, seed=None, *, max_steps: int | None = 40) -> Narration:
             cot[key] = total
             received[key] = received.get(key, 0) + 1
             parts.setdefault(key, []).append(_num(c))
-            summed = _is_elementwise(prim) and np.shape(c) != np.shape(g)
+            summed = prim.is_elementwise and np.shape(c) != np.shape(g)
             step.contributions.append(Contribution(ids[key], formula, local, c, before, total,
                                                    received[key], uses[key], summed))
         steps.append(step)

@@ -5,7 +5,7 @@ is parsed with Python's :mod:`ast` and then checked against a whitelist:
 
 * numbers (int or float literals) and variable names given values with ``--at``;
 * the operators ``+ - * / **`` and unary ``-``/``+``;
-* calls of the functions in :data:`FUNCTIONS` with one argument.
+* calls of the functions in :func:`functions` (read from the rule table) with one argument.
 
 Anything else — attribute access, subscripts, calls of other names,
 keywords, lambdas, comprehensions, strings, names starting with ``_``,
@@ -32,15 +32,29 @@ import ast
 import math
 
 from ..core import rules
+from ..core.dispatch import apply
 from ..nodes import scalar_class
 
 __all__ = [
     "ExpressionError", "parse", "evaluate", "parse_values", "text_of",
-    "FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT",
+    "functions", "FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_EXPONENT",
 ]
 
-#: The functions an expression may call (each a Scalar method).
-FUNCTIONS = ("abs", "cos", "exp", "log", "relu", "sigmoid", "sin", "sqrt", "tanh")
+def functions() -> tuple[str, ...]:
+    """The functions an expression may call: every one-input elementwise primitive of the rule table
+    that is not written as an operator (``neg`` is ``-x``).
+
+    Examples
+    --------
+    >>> {"exp", "tanh", "relu"} <= set(functions())
+    True
+    """
+    return tuple(sorted(name for name, p in rules.table.items()
+                        if p.partials is not None and len(p.partials) == 1 and p.symbol is None))
+
+
+#: The functions an expression may call, as the rule table had them at import (see :func:`functions`).
+FUNCTIONS = functions()
 #: Longest expression accepted, in characters.
 MAX_LENGTH = 500
 #: Most syntax-tree nodes accepted.
@@ -174,7 +188,7 @@ def _check(root: ast.expr) -> int:
                 if node.id.startswith("_"):
                     raise ExpressionError(f"not allowed in an expression: the name {node.id!r} (names may not start "
                                           "with '_')")
-                if node.id in FUNCTIONS:
+                if node.id in functions():
                     raise ExpressionError(f"{node.id} is a function: call it, e.g. {node.id}(x)")
             elif isinstance(node, ast.BinOp):
                 if type(node.op) not in _BINARY:
@@ -192,8 +206,8 @@ def _check(root: ast.expr) -> int:
                     raise _refuse(node.func) if isinstance(node.func, ast.Attribute) else ExpressionError(
                         "not allowed in an expression: calling the result of an expression")
                 name = node.func.id
-                if name not in FUNCTIONS:
-                    raise ExpressionError(f"unknown function {name!r} (allowed: {', '.join(FUNCTIONS)})")
+                if name not in functions():
+                    raise ExpressionError(f"unknown function {name!r} (allowed: {', '.join(functions())})")
                 if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
                     raise ExpressionError(f"{name}() takes exactly one argument")
                 stack.append((node.args[0], depth + 1, False))
@@ -225,8 +239,7 @@ def _value_from_children(node: ast.expr, value: dict) -> float | None:
                                   "absolute value)")
         if a is None or b is None:
             return None
-        name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}[_BINARY[type(node.op)]]
-        return _constant_of(name, a, b)
+        return _constant_of(_primitive(node).name, a, b)
     v = value[id(node.args[0])]  # a call of a whitelisted function
     return None if v is None else _constant_of(node.func.id, v)
 
@@ -354,25 +367,12 @@ def evaluate(text: str, values: dict, *, label: bool = True):
             return float(node.value)
         if isinstance(node, ast.Name):
             return leaves[node.id]
-        if isinstance(node, ast.UnaryOp):
-            x = build(node.operand)
-            out = -x if isinstance(node.op, ast.USub) else x
-        elif isinstance(node, ast.BinOp):
-            a, b = build(node.left), build(node.right)
-            op = _BINARY[type(node.op)]
-            if op == "+":
-                out = a + b
-            elif op == "-":
-                out = a - b
-            elif op == "*":
-                out = a * b
-            elif op == "/":
-                out = a / b if isinstance(a, Scalar) or isinstance(b, Scalar) else _float_function("div", a, b)
-            else:
-                out = a**b if isinstance(a, Scalar) or isinstance(b, Scalar) else _float_function("pow", a, b)
-        else:  # ast.Call of a whitelisted function
-            x = build(node.args[0])
-            out = getattr(x, node.func.id)() if isinstance(x, Scalar) else _float_function(node.func.id, x)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+            out = build(node.operand)
+        else:  # an operator or a call of a whitelisted function: one primitive of the rule table
+            args = [build(child) for child in _operands(node)]
+            prim = _primitive(node)
+            out = apply(prim, *args) if any(isinstance(a, Scalar) for a in args) else _float_function(prim.name, *args)
         if label and isinstance(out, Scalar) and not out.label and out._parents:
             typed = " ".join((ast.get_source_segment(source, node) or text_of(node)).split())
             if len(typed) <= LABEL_LENGTH:
@@ -386,6 +386,24 @@ def evaluate(text: str, values: dict, *, label: bool = True):
     if not isinstance(out, Scalar):
         raise ExpressionError("the expression has no variables: nothing to differentiate (use --at x=...)")
     return out
+
+
+def _operands(node: ast.expr) -> list:
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    return [node.args[0]]  # a call
+
+
+def _primitive(node: ast.expr):
+    """The rule-table primitive that a checked operator or call stands for (found by its ``symbol`` or name)."""
+    if isinstance(node, ast.Call):
+        return rules.table[node.func.id]
+    arity = 1 if isinstance(node, ast.UnaryOp) else 2
+    symbol = (_UNARY if arity == 1 else _BINARY)[type(node.op)]
+    return next(p for p in rules.table.values()
+                if p.symbol == symbol and p.partials is not None and len(p.partials) == arity)
 
 
 def _float_function(name: str, *xs: float) -> float:

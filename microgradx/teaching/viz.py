@@ -54,7 +54,7 @@ import numpy as np
 from ..core import backend as _backend
 
 __all__ = ["draw", "to_dot", "to_svg", "Graph", "dot_available", "topological_order", "value_of", "format_value",
-           "choose_rankdir", "MAX_NODES", "PAGE_WIDTH"]
+           "choose_rankdir", "check_root", "MAX_NODES", "PAGE_WIDTH"]
 
 #: Default limit on the number of values drawn; larger graphs are cut with a note.
 MAX_NODES = 200
@@ -73,7 +73,17 @@ _DOT_HELP = (
 # ---------------------------------------------------------------------------
 # Reading nodes (the node protocol: _parents, _prim, _saved, data/_value, grad, label)
 # ---------------------------------------------------------------------------
-def _check_root(root) -> None:
+def check_root(root) -> None:
+    """Raise a TypeError unless ``root`` is a node that recorded a graph (a Scalar or Tensor result).
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> check_root(mgx.Dual(1.0, 1.0))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: a Dual records no graph (forward mode computes each derivative as it goes); draw a ...
+    """
     if getattr(root, "_kind", None) == "forward":
         raise TypeError(
             "a Dual records no graph (forward mode computes each derivative as it goes); "
@@ -174,7 +184,7 @@ def topological_order(root) -> list:
     >>> [n.label or n._op for n in topological_order(c)]
     ['a', 'mul', 'add']
     """
-    _check_root(root)
+    check_root(root)
     compiled = _backend.compiled_scalar
     if compiled is not None and type(root) is compiled.Scalar:
         return compiled.topological_order(root)  # the compiled Scalar's C walk
@@ -270,12 +280,9 @@ class _Box:
         self.root = root
 
 
-_ORDERED_OPERANDS = {"add", "mul", "maximum", "minimum"}  # operand order does not matter for these
-
-
 def _build(root, max_nodes: int, names=None):
     """Boxes, arrows and the truncation note for the graph behind ``root``."""
-    _check_root(root)
+    check_root(root)
     limit = _check_limit(max_nodes)
     given = _names_of(names)
     order = topological_order(root)
@@ -293,7 +300,7 @@ def _build(root, max_nodes: int, names=None):
             op = key + "op"
             boxes.append(_Box(op, "op", [_op_text(node)]))
             saved = getattr(node, "_saved", ())
-            numbered = len(parents) > 1 and node._prim is not None and node._prim.name not in _ORDERED_OPERANDS
+            numbered = len(parents) > 1 and node._prim is not None and not node._prim.commutative
             missing = 0
             for j, p in enumerate(parents):
                 tag = str(j + 1) if numbered else ""

@@ -1,11 +1,12 @@
 """Function transforms: ``grad``, ``value_and_grad``, ``vjp`` and ``jvp`` with MLX's rules; ``jacfwd``,
 ``jacrev`` and ``hessian`` beyond MLX.
 
-This module is the one place that knows MLX's argument rules: how ``argnums``
-and ``argnames`` are read, which checks run in which order, the exact error
-messages, which arguments are flattened strictly, how gradient trees and
-``value_and_grad``'s value are rebuilt.  ``shared/MLX_RULES.md`` is the
-specification; ``docs/mlx.rst`` lists where microgradx deliberately differs.
+MLX's argument rules -- how ``argnums`` and ``argnames`` are read, which
+checks run in which order, the exact error messages -- live in
+:mod:`microgradx.transforms.mlx_arguments`; the documentation page "microgradx
+and MLX" (``docs/mlx.rst``) states them and every deliberate difference.  This
+module does the differentiation, with one core per mode: :func:`_trace` then
+:func:`_pull_back` for reverse mode, :func:`_push_forward` for forward mode.
 
 How a transform computes, in terms of levels (see :mod:`microgradx.core.state`):
 
@@ -48,57 +49,28 @@ Tensor([3., 4.])
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .. import ops
 from ..core import backend as _backend
-from ..core import rules as R
 from ..core import state
 from ..core.dispatch import node_types, raw_value
 from ..nodes.dual import Dual
 from ..nodes.tensor import Tensor
 from ..tree import is_node, rebuild
+from . import mlx_arguments as A
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian"]
 
-_SCALAR_HINT = " If you are using grad your function must return a scalar."
-_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: classes defined in Python (vs built into the interpreter)
-
-
-# ---------------------------------------------------------------------------
-# How MLX prints things in its messages (MLX_RULES.md section 0)
-# ---------------------------------------------------------------------------
-def _type_name(obj) -> str:
-    """``list``, ``float``, ``ndarray`` for built-in types; ``module.Name`` for classes defined in Python."""
-    t = type(obj)
-    return f"{t.__module__}.{t.__name__}" if t.__flags__ & _HEAP_TYPE else t.__name__
-
-
-def _shape_text(shape) -> str:
-    """``(2,3)``, ``(2)``, ``()``: MLX's shape format (no spaces, no trailing comma)."""
-    return "(" + ",".join(str(n) for n in shape) + ")"
 
 
 # ---------------------------------------------------------------------------
 # Leaves
 # ---------------------------------------------------------------------------
-def _is_array(x) -> bool:
-    """An array as far as the output checks are concerned: a Tensor or a Dual."""
-    return isinstance(x, (Tensor, Dual))
 
 
-def _is_input_leaf(x) -> bool:
-    """What a differentiated argument may hold (MLX: arrays only; we also take ndarrays, numbers, Scalars)."""
-    if isinstance(x, node_types()):
-        return True
-    if isinstance(x, np.ndarray):
-        return x.dtype.kind in "biuf"
-    if isinstance(x, (bool, np.bool_)):
-        return False
-    return isinstance(x, (int, float, np.integer, np.floating))
 
 
 def _shape(x) -> tuple:
@@ -159,7 +131,7 @@ def _unwrap(x, level):
         return _as_array(x._value)
     if isinstance(x, Dual) and x._level == level:
         return _as_array(x._primal)
-    return _as_array(x) if not _is_array(x) else x
+    return _as_array(x) if not A.is_array(x) else x
 
 
 def _sweep(out, cotangent, level) -> None:
@@ -177,6 +149,36 @@ def _take_cotangents(tracers) -> list:
     return cots
 
 
+def _trace(fun, args: list, kwargs: dict, selected) -> tuple:
+    """Run ``fun`` on a new level with a tracer in place of every leaf of the ``selected`` arguments.
+
+    ``selected`` holds positions of ``args`` and keys of ``kwargs``.  A tracer
+    is a leaf Tensor of the new level whose value is the input, so ``fun``
+    records its graph on that level.  Returns ``(out, tracing, level)``;
+    ``tracing.tracers`` are the leaves to pull cotangents back to.
+    """
+    with state.transform_level() as level:
+        tracing = _Tracing(lambda v: Tensor._leaf(_input_value(v), level))
+        for key in selected:
+            place = args if isinstance(key, int) else kwargs
+            place[key] = tracing.swap(place[key], (key,))
+        try:
+            out = fun(*args, **kwargs)
+        finally:
+            tracing.restore()
+    return out, tracing, level
+
+
+def _pull_back(pairs, tracing, level) -> list:
+    """Sweep each ``(output, cotangent)`` back to the tracers; their cotangents (added up), None where none arrived."""
+    try:
+        for out, cotangent in pairs:
+            _sweep(out, cotangent, level)
+    finally:
+        cots = _take_cotangents(tracing.tracers)
+    return cots
+
+
 def _cotangent_value(c, out):
     """A user cotangent ready for the sweep: plain values get ``out``'s float dtype (MLX casts too)."""
     c = _input_value(c)
@@ -186,66 +188,7 @@ def _cotangent_value(c, out):
 
 
 # ---------------------------------------------------------------------------
-# Argument selection: argnums / argnames (MLX_RULES.md 2.2)
-# ---------------------------------------------------------------------------
-def _selection(argnums, argnames, fname: str) -> tuple[list[int], list[str]]:
-    """Read ``argnums``/``argnames`` the way MLX does; TypeError for wrong kinds (MLX's G4)."""
-    bad = f"{fname}(): incompatible function arguments. "
-    if argnums is None:
-        nums = None
-    else:
-        try:
-            nums = [operator.index(argnums)]
-        except TypeError:
-            if isinstance(argnums, (str, bytes, set, frozenset, dict)) or not hasattr(argnums, "__iter__"):
-                raise TypeError(bad + "argnums must be an int, a sequence of ints or None; "
-                                f"got {type(argnums).__name__}") from None
-            try:
-                nums = [operator.index(i) for i in argnums]
-            except TypeError:
-                raise TypeError(bad + "argnums must be an int, a sequence of ints or None; got a "
-                                f"{type(argnums).__name__} holding "
-                                f"{', '.join(sorted({type(i).__name__ for i in argnums}))}") from None
-    if isinstance(argnames, str):
-        names = [argnames]
-    else:
-        try:
-            names = list(argnames)
-        except TypeError:
-            raise TypeError(bad + "argnames must be a str or a sequence of str; "
-                            f"got {type(argnames).__name__}") from None
-        if not all(isinstance(n, str) for n in names):
-            raise TypeError(bad + "argnames must be a str or a sequence of str; got a "
-                            f"{type(argnames).__name__} holding a non-str")
-        names = list(dict.fromkeys(names))  # duplicates collapse, as in MLX's set
-    if nums is None:
-        nums = [] if names else [0]
-    return nums, names
-
-
-def _check_selection(nums: list[int], names: list[str], tag: str) -> None:
-    """MLX's construction-time checks, in MLX's order (G1, G2, G3); sorts ``nums``."""
-    if not nums and not names:
-        raise ValueError(f"{tag} Gradient wrt no argument requested")
-    nums.sort()
-    if nums and nums[0] < 0:
-        raise ValueError(f"{tag} Can't compute the gradient of negative argument index {nums[0]}")
-    for a, b in zip(nums, nums[1:]):
-        if a == b:  # MLX names nums[0] here; we name the index that is repeated
-            raise ValueError(f"{tag} Duplicate argument index {a} is not allowed.")
-
-
-def _count_strict(tree) -> int:
-    """Number of leaves in a differentiated argument; MLX's tree_flatten error for any other leaf."""
-    if is_node(tree):
-        return sum(_count_strict(c) for c in (tree.values() if isinstance(tree, dict) else tree))
-    if not _is_input_leaf(tree):
-        raise ValueError("[tree_flatten] The argument should contain only arrays")
-    return 1
-
-
-# ---------------------------------------------------------------------------
-# Tracers in place of the inputs (MLX_RULES.md 1.6)
+# Reverse mode's core: tracers in place of the inputs, then the sweep back to them
 # ---------------------------------------------------------------------------
 class _Tracing:
     """Swap every leaf of the differentiated arguments for a tracer, and put the originals back.
@@ -301,87 +244,39 @@ class _Tracing:
         index = self.position.get(path)
         if index is not None:
             return grads[index]
-        if _is_array(tree):
+        if A.is_array(tree):
             return Tensor._constant(_zeros_like(tree))
         return tree
 
 
-def _outputs(out, fname: str) -> list:
-    """The outputs of a jvp/vjp'd function: an array or a flat list/tuple of arrays (else RuntimeError)."""
-    if _is_array(out):
-        return [out]
-    if isinstance(out, (list, tuple)):
-        for i, o in enumerate(out):
-            if not _is_array(o):
-                raise RuntimeError(
-                    f"[{fname}] The function must return an array or a flat list or tuple of arrays; it returned a "
-                    f"{_type_name(out)} whose element {i} is a {_type_name(o)} (MLX reports this as std::bad_cast)."
-                )
-        return list(out)
-    raise RuntimeError(
-        f"[{fname}] The function must return an array or a flat list or tuple of arrays; it returned a "
-        f"{_type_name(out)} (MLX reports this as std::bad_cast)."
-    )
 
 
-def _sequence_of_leaves(values, fname: str, name: str) -> list:
-    """jvp/vjp's primals/tangents/cotangents: a list or tuple of arrays or numbers (else TypeError)."""
-    if not isinstance(values, (list, tuple)):
-        raise TypeError(f"{fname}(): incompatible function arguments. {name} must be a list or tuple of arrays; "
-                        f"got {type(values).__name__}")
-    for i, v in enumerate(values):
-        if not _is_input_leaf(v):
-            raise TypeError(f"{fname}(): incompatible function arguments. {name}[{i}] must be an array "
-                            f"(Tensor, Dual, Scalar, numpy array) or a number; got {type(v).__name__}")
-    return list(values)
 
 
-def _check_callable(fun, fname: str) -> None:
-    if not callable(fun):
-        raise TypeError(f"{fname}(): incompatible function arguments. fun must be callable; got {type(fun).__name__}")
 
 
 # ---------------------------------------------------------------------------
 # grad and value_and_grad
 # ---------------------------------------------------------------------------
 def _value_and_grad(fun, argnums, argnames, fname: str, scalar_only: bool):
-    _check_callable(fun, fname)
+    A.check_callable(fun, fname)
     tag = f"[{fname}]"
-    nums, names = _selection(argnums, argnames, fname)
-    _check_selection(nums, names, tag)
+    nums, names = A.selection(argnums, argnames, fname)
+    A.check_selection(nums, names, tag)
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
-        # (1) the positional range (only the largest index), (2) every argname passed by keyword
-        if nums and nums[-1] >= len(args):
-            raise ValueError(f"{tag} Can't compute the gradient of argument index {nums[-1]} because the function "
-                             f"is called with only {len(args)} positional arguments.")
-        for key in names:
-            if key not in kwargs:
-                raise ValueError(f"{tag} Can't compute the gradient of keyword argument '{key}' because the function "
-                                 "is called with the following keyword arguments {"
-                                 + "".join(k + "," for k in kwargs) + "}")
+        A.check_call(nums, names, args, kwargs, tag)  # (1) argnums in range, (2) argnames passed by keyword
         # (3) strict flattening of the differentiated arguments, (4) at least one leaf
         selected = list(nums) + [k for k in kwargs if k in names]  # positional first, then call order
         args = list(args)
         place = lambda key: args if isinstance(key, int) else kwargs  # noqa: E731
-        if sum(_count_strict(place(key)[key]) for key in selected) == 0:
+        if sum(A.count_strict(place(key)[key]) for key in selected) == 0:
             raise ValueError("[grad] Must specify at least one argument.")
-        # (5) run fun on tracers
-        with state.transform_level() as level:
-            tracing = _Tracing(lambda v: Tensor._leaf(_input_value(v), level))
-            for key in selected:
-                place(key)[key] = tracing.swap(place(key)[key], (key,))
-            try:
-                out = fun(*args, **kwargs)
-            finally:
-                tracing.restore()
-        # (6) what fun returned, (7) the loss, (8) the backward pass from it
-        loss = _loss(out, tag, scalar_only)
-        try:
-            _sweep(loss, np.ones((), dtype=_float_dtype(loss)), level)
-        finally:
-            cots = _take_cotangents(tracing.tracers)
+        # (5) run fun on tracers, (6) check what it returned, (7) the loss, (8) the backward pass from it
+        out, tracing, level = _trace(fun, args, kwargs, selected)
+        loss = A.loss_of(out, tag, scalar_only)
+        cots = _pull_back([(loss, np.ones((), dtype=_float_dtype(loss)))], tracing, level)
         # (9) gradient trees shaped like the arguments after the call
         grads = [_like_input(c, o) for c, o in zip(cots, tracing.originals)]
         positional = [tracing.gradient_tree(args[i], (i,), grads) for i in nums]
@@ -395,38 +290,8 @@ def _value_and_grad(fun, argnums, argnames, fname: str, scalar_only: bool):
     return wrapped
 
 
-def _loss(out, tag: str, scalar_only: bool):
-    """The scalar loss in what ``fun`` returned, with MLX's checks and messages (G9-G13), in MLX's order."""
-    if scalar_only:
-        if not _is_array(out):
-            raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
-                             f"be a scalar array; but {_type_name(out)} was returned.")
-    elif not _is_array(out):
-        if not isinstance(out, tuple):
-            raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
-                             "be either a scalar array or a tuple with the first value being a scalar array "
-                             f"(Union[array, tuple[array, Any, ...]]); but {_type_name(out)} was returned.")
-        if not out:
-            raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
-                             "be either a scalar array or a non-empty tuple. The first value should be a scalar "
-                             "array and the rest can be anything. Instead, we got an empty tuple.")
-        if not _is_array(out[0]):
-            raise ValueError(f"{tag} The return value of the function whose gradient we want to compute should "
-                             "be either a scalar array or a tuple with the first value being a scalar array "
-                             "(Union[array, tuple[array, Any, ...]]); but it was a tuple with the first value "
-                             f"being of type {_type_name(out[0])} .")
-    loss = out if _is_array(out) else out[0]
-    if loss.shape != ():  # MLX's check: its vjp compares the loss with a () cotangent
-        alone = _is_array(out) or _count_arrays(out) == 1
-        hint = _SCALAR_HINT if alone and loss.size == 1 else ""
-        raise ValueError(f"[vjp] Output shape {_shape_text(loss.shape)} does not match cotangent shape ().{hint}")
-    return loss
 
 
-def _count_arrays(tree) -> int:
-    if is_node(tree):
-        return sum(_count_arrays(c) for c in (tree.values() if isinstance(tree, dict) else tree))
-    return 1 if _is_array(tree) else 0
 
 
 def _value_tree(out, level):
@@ -437,7 +302,7 @@ def _value_tree(out, level):
         nonlocal seen_loss
         if is_node(x):
             return rebuild(x, [walk(c) for c in (x.values() if isinstance(x, dict) else x)])
-        if not _is_array(x):
+        if not A.is_array(x):
             return x
         if not seen_loss:  # the first array is the loss
             seen_loss = True
@@ -549,39 +414,30 @@ def vjp(fun: Callable, primals: Sequence, cotangents: Sequence) -> tuple[list, l
     >>> outs, vjps
     ([Tensor([3., 8.])], [Tensor([ 3., 40.]), Tensor([ 1., 20.])])
     """
-    _check_callable(fun, "vjp")
-    primals = _sequence_of_leaves(primals, "vjp", "primals")
-    cotangents = _sequence_of_leaves(cotangents, "vjp", "cotangents")
-    with state.transform_level() as level:
-        tracers = [Tensor._leaf(_input_value(p), level) for p in primals]
-        out = fun(*tracers)
-    outputs = _outputs(out, "vjp")
-    pairs = []
-    for o in outputs:
-        if isinstance(o, Tensor) and o._prim is R.STOP_GRADIENT:
-            continue  # stop_gradient'ed outputs take no cotangent
-        if len(pairs) == len(cotangents):
-            raise ValueError(f"[vjp] Number of outputs to compute gradients for ({len(outputs)}) does not match "
-                             f"number of cotangents ({len(cotangents)}).")
-        c = cotangents[len(pairs)]
-        if o.shape != _shape(c):
-            hint = _SCALAR_HINT if len(outputs) == 1 and o.size == 1 else ""
-            raise ValueError(f"[vjp] Output shape {_shape_text(o.shape)} does not match cotangent shape "
-                             f"{_shape_text(_shape(c))}.{hint}")
-        pairs.append((o, c))
-    try:
-        for o, c in pairs:  # one sweep per output; the tracers' cotangents add up
-            _sweep(o, _cotangent_value(c, o), level)
-    finally:
-        cots = _take_cotangents(tracers)
+    A.check_callable(fun, "vjp")
+    primals = A.sequence_of_leaves(primals, "vjp", "primals")
+    cotangents = A.sequence_of_leaves(cotangents, "vjp", "cotangents")
+    out, tracing, level = _trace(fun, list(primals), {}, range(len(primals)))
+    outputs = A.outputs_of(out, "vjp")
+    pairs = A.pair_cotangents(outputs, cotangents, _shape)
+    cots = _pull_back([(o, _cotangent_value(c, o)) for o, c in pairs], tracing, level)  # one sweep per output
     return [_unwrap(o, level) for o in outputs], [_like_input(c, p) for c, p in zip(cots, primals)]
 
 
-def _forward(fun, args: list, tangents: dict, level) -> list:
-    """Run ``fun`` with Duals of ``level`` at the positions in ``tangents`` (position -> tangent)."""
-    for i, t in tangents.items():
-        args[i] = Dual._make(_input_value(args[i]), t, level)
-    return fun(*args)
+def _push_forward(fun, args: list, tangents: dict, fname: str, like=None) -> tuple[object, list, list]:
+    """Forward mode's core: run ``fun`` on a new level with Duals at the positions in ``tangents``.
+
+    ``tangents`` maps a position of ``args`` to its tangent.  Returns what
+    ``fun`` returned, its outputs (values one level out) and their tangents
+    (zeros for an output that does not depend on the inputs; of dtype ``like``
+    for an output with no float dtype).
+    """
+    with state.transform_level() as level:
+        for i, t in tangents.items():
+            args[i] = Dual._make(_input_value(args[i]), t, level)
+        out = fun(*args)
+    outputs = A.outputs_of(out, fname)
+    return out, [_unwrap(o, level) for o in outputs], [_tangent_of(o, level, like) for o in outputs]
 
 
 def _tangent_of(o, level, like=None):
@@ -627,45 +483,21 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[list, lis
     >>> mgx.jvp(lambda x, y: x * y, [2.0, 3.0], [1.0, 0.0])
     ([Tensor(6.)], [Tensor(3.)])
     """
-    _check_callable(fun, "jvp")
-    primals = _sequence_of_leaves(primals, "jvp", "primals")
-    tangents = _sequence_of_leaves(tangents, "jvp", "tangents")
-    if len(primals) != len(tangents):
-        raise ValueError("[jvp] Number of inputs does not match number of tangents.")
-    for p, t in zip(primals, tangents):
-        if _shape(p) != _shape(t):
-            raise ValueError("[jvp] Input shape does not match shape of tangent.")
-    with state.transform_level() as level:
-        out = _forward(fun, primals, {i: _input_value(t) for i, t in enumerate(tangents)}, level)
-    outputs = _outputs(out, "jvp")
+    A.check_callable(fun, "jvp")
+    primals = A.sequence_of_leaves(primals, "jvp", "primals")
+    tangents = A.sequence_of_leaves(tangents, "jvp", "tangents")
+    A.check_tangents(primals, tangents, _shape)
     like = np.result_type(*[_float_dtype(t) for t in tangents]) if tangents else None
-    return [_unwrap(o, level) for o in outputs], [_as_array(_tangent_of(o, level, like)) for o in outputs]
+    _, outputs, out_tangents = _push_forward(fun, primals, {i: _input_value(t) for i, t in enumerate(tangents)},
+                                             "jvp", like)
+    return outputs, [_as_array(t) for t in out_tangents]
 
 
 # ---------------------------------------------------------------------------
 # Jacobians and Hessians (JAX-style argnums; beyond MLX)
 # ---------------------------------------------------------------------------
-def _jax_argnums(argnums, fname: str) -> tuple[list[int], bool]:
-    try:
-        return [operator.index(argnums)], True
-    except TypeError:
-        pass
-    if not isinstance(argnums, (list, tuple)) or not argnums:
-        raise TypeError(f"{fname}: argnums must be an int or a non-empty tuple of ints; got {argnums!r}")
-    nums = [operator.index(i) for i in argnums]
-    if len(set(nums)) != len(nums):
-        raise ValueError(f"{fname}: argnums {tuple(nums)} repeats an index")
-    return nums, False
 
 
-def _check_jacobian_args(args, nums, fname: str) -> None:
-    for i in nums:
-        if not 0 <= i < len(args):
-            raise ValueError(f"{fname}: argnums has {i} but the function was called with {len(args)} "
-                             "positional arguments")
-        if not _is_input_leaf(args[i]):
-            raise TypeError(f"{fname}: argument {i} must be an array (Tensor, numpy array), a number or a Scalar; "
-                            f"got {type(args[i]).__name__}")
 
 
 def _stack(rows: list, shape: tuple, dtype):
@@ -680,7 +512,7 @@ def _stack(rows: list, shape: tuple, dtype):
 def _arrange(out, per_output: list, single: bool):
     """JAX's nesting: output structure outside, argnums inside."""
     results = [r[0] if single else tuple(r) for r in per_output]
-    return results[0] if _is_array(out) else tuple(results)
+    return results[0] if A.is_array(out) else tuple(results)
 
 
 def jacrev(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
@@ -707,20 +539,15 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     Tensor([[2., 0.],
             [0., 4.]])
     """
-    nums, single = _jax_argnums(argnums, "jacrev")
-    _check_callable(fun, "jacrev")
+    nums, single = A.jax_argnums(argnums, "jacrev")
+    A.check_callable(fun, "jacrev")
 
     @functools.wraps(fun)
     def jacobian(*args):
-        _check_jacobian_args(args, nums, "jacrev")
-        args = list(args)
-        with state.transform_level() as level:
-            tracers = []
-            for i in nums:
-                args[i] = Tensor._leaf(_input_value(args[i]), level)
-                tracers.append(args[i])
-            out = fun(*args)
-        outputs = _outputs(out, "jacrev")
+        A.check_jacobian_args(args, nums, "jacrev")
+        out, tracing, level = _trace(fun, list(args), {}, nums)
+        tracers = tracing.tracers
+        outputs = A.outputs_of(out, "jacrev")
         per_output = []
         for o in outputs:
             oshape, m = o.shape, o.size
@@ -728,11 +555,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
             rows: list[list] = [[] for _ in tracers]
             for e in range(m if isinstance(o, Tensor) and o._level == level else 0):
                 seed = np.zeros(m, dtype=dtype)
-                seed[e] = 1.0
-                try:
-                    _sweep(o, seed.reshape(oshape), level)
-                finally:
-                    cots = _take_cotangents(tracers)
+                seed[e] = 1.0  # one row of the Jacobian per output element
+                cots = _pull_back([(o, seed.reshape(oshape))], tracing, level)
                 for row, c, t in zip(rows, cots, tracers):
                     row.append(_zeros_like(t) if c is None else c)
             per_output.append([
@@ -760,12 +584,12 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> mgx.jacfwd(lambda x, y: x * y, argnums=(0, 1))(2.0, 5.0)
     (Tensor(5.), Tensor(2.))
     """
-    nums, single = _jax_argnums(argnums, "jacfwd")
-    _check_callable(fun, "jacfwd")
+    nums, single = A.jax_argnums(argnums, "jacfwd")
+    A.check_callable(fun, "jacfwd")
 
     @functools.wraps(fun)
     def jacobian(*args):
-        _check_jacobian_args(args, nums, "jacfwd")
+        A.check_jacobian_args(args, nums, "jacfwd")
         columns: dict = {}  # (output index, argnum position) -> list of tangents
         out = outputs = None
         for a, i in enumerate(nums):
@@ -777,13 +601,11 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0) -> Callable:
                 direction = np.zeros(n, dtype=dtype)
                 if n:
                     direction[e] = 1.0
-                with state.transform_level() as level:
-                    out = _forward(fun, list(args), {i: direction.reshape(in_shape)}, level)
-                outputs = _outputs(out, "jacfwd")
-                for j, o in enumerate(outputs):
+                out, outputs, tangents = _push_forward(fun, list(args), {i: direction.reshape(in_shape)}, "jacfwd")
+                for j, t in enumerate(tangents):
                     col = columns.setdefault((j, a), [])
                     if n:
-                        col.append(_tangent_of(o, level))
+                        col.append(t)
         per_output = []
         for j, o in enumerate(outputs):
             row = []
