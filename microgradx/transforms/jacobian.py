@@ -36,9 +36,9 @@ from ..core.dispatch import raw_value
 from ..core.engine import topological_order
 from ..nodes.tensor import Tensor
 from ..tree import is_node, rebuild
-from . import _jax_argnums
 from . import jacfwd as _array_jacfwd
 from . import jacrev as _array_jacrev
+from .mlx_arguments import jax_argnums as _jax_argnums
 
 __all__ = ["jacfwd", "jacrev", "hessian", "jacobian", "JacobianReport"]
 
