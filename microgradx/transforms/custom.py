@@ -209,7 +209,7 @@ class _CustomPrimitive(R.Primitive):
         index = params.get("index", 0)
         args = self._args(inputs)
         if self.owner._vjp is None:  # checkpointing: run fun again, under vjp, now
-            from . import vjp as vjp_transform
+            from .basic import vjp as vjp_transform
             single = lambda *xs: _flat_outputs(self.owner._fun(*self._args(xs), **self.kwargs))[0][index]
             return list(vjp_transform(single, list(inputs), [g])[1])
         outs = self._outputs(inputs)
@@ -228,7 +228,7 @@ class _CustomPrimitive(R.Primitive):
         if self.kwargs:
             raise ValueError("[custom jvp] Function should only accept positional arguments")
         if self.owner._jvp is None:
-            from . import jvp as jvp_transform
+            from .basic import jvp as jvp_transform
             single = lambda *xs: _flat_outputs(self.owner._fun(*self._args(xs)))[0][index]
             filled = [t if t is not None else _zeros(x) for t, x in zip(tangents, inputs)]
             return jvp_transform(single, list(inputs), filled)[1][0]

@@ -36,8 +36,8 @@ from ..core.dispatch import raw_value
 from ..core.engine import topological_order
 from ..nodes.tensor import Tensor
 from ..tree import is_node, rebuild
-from . import jacfwd as _array_jacfwd
-from . import jacrev as _array_jacrev
+from .basic import jacfwd as _array_jacfwd
+from .basic import jacrev as _array_jacrev
 from .mlx_arguments import jax_argnums as _jax_argnums
 
 __all__ = ["jacfwd", "jacrev", "hessian", "jacobian", "JacobianReport"]
