@@ -107,7 +107,7 @@ def numpy_step(dtype):
 
 def microgradx_step(dtype):
     x, y, params = mlp_data(dtype)
-    w1, b1, w2, b2 = params = [mgx.array(p) for p in params]
+    w1, b1, w2, b2 = params = [mgx.Tensor(p) for p in params]  # eager leaves: they record for backward()
     rows = np.arange(BATCH)
 
     def step():
@@ -118,6 +118,28 @@ def microgradx_step(dtype):
         for p in params:
             p.data -= LR * p.grad
             p.grad = None
+        return loss
+
+    return step
+
+
+def microgradx_mlx_step(dtype):
+    """The MLX idiom: value_and_grad over plain arrays and ``params = [p - lr * g ...]`` (no in-place update)."""
+    x, y, params = mlp_data(dtype)
+    params = [mgx.array(p) for p in params]
+    rows = np.arange(BATCH)
+
+    def loss_fn(params):
+        w1, b1, w2, b2 = params
+        z = mgx.tanh(x @ w1 + b1) @ w2 + b2
+        return -mgx.mean(mgx.log_softmax(z, axis=-1)[rows, y])
+
+    loss_and_grad = mgx.value_and_grad(loss_fn)
+
+    def step():
+        nonlocal params
+        loss, grads = loss_and_grad(params)
+        params = [p - LR * g for p, g in zip(params, grads)]
         return loss
 
     return step
@@ -203,7 +225,7 @@ def mlx_step(dtype):
 def check_gradients(dtype):
     """microgradx's gradients equal the hand-written ones and keep the dtype (like is compared with like)."""
     x, y, params = mlp_data(dtype)
-    w1, b1, w2, b2 = ts = [mgx.array(p) for p in params]
+    w1, b1, w2, b2 = ts = [mgx.Tensor(p) for p in params]
     loss = -mgx.mean(mgx.log_softmax(mgx.tanh(x @ w1 + b1) @ w2 + b2, axis=-1)[np.arange(BATCH), y])
     loss.backward()
     ref_loss, ref_grads = numpy_grads(x, y, *params)
@@ -218,7 +240,8 @@ def bench_t1(args) -> list[str]:
     rounds, calls = (2, 3) if args.quick else (9, 10)
     for dtype in (np.float32, np.float64):
         check_gradients(dtype)
-        makers = {"numpy (hand-written)": numpy_step, "microgradx": microgradx_step, "autograd": autograd_step,
+        makers = {"numpy (hand-written)": numpy_step, "microgradx": microgradx_step,
+                  "microgradx (MLX update)": microgradx_mlx_step, "autograd": autograd_step,
                   "torch": torch_step, "mlx": mlx_step}
         fns = {name: make(dtype) for name, make in makers.items()}
         fns = {name: fn for name, fn in fns.items() if fn is not None}
@@ -262,7 +285,7 @@ def t2_functions():
     x0 = rng.standard_normal(16)
     fns = {}
 
-    xm = mgx.array(x0)
+    xm = mgx.Tensor(x0)
 
     def mgx_grad():
         xm.grad = None

@@ -60,11 +60,14 @@ from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memmove
 
 import numbers as _numbers
+import weakref as _weakref
 
 import numpy as _np
 
 from microgradx.core import dispatch as _dispatch
 from microgradx.core import state as _state
+
+_eager_sweep = _state.eager_sweep
 
 __all__ = ["Scalar", "set_eager_enabled", "eager_enabled"]
 
@@ -197,9 +200,9 @@ cdef inline double _forward2(int op, double x, double y) noexcept nogil:
     elif op == OP_POW:
         return c_pow(x, y)  # IEEE pow: nan for negative ** fractional, inf on overflow
     elif op == OP_MAXIMUM:
-        return y if y > x else x  # exactly Python's max(x, y)
+        return x if x > y or x != x else y  # nan if either is nan, as np.maximum
     elif op == OP_MINIMUM:
-        return y if y < x else x
+        return x if x < y or x != x else y
     return NAN
 
 
@@ -220,12 +223,12 @@ cdef inline void _local2(int op, double x, double y, double out, double* dx, dou
     elif op == OP_POW:
         dx[0] = 0.0 if y == 0.0 else y * c_pow(x, y - 1.0)
         dy[0] = 0.0 if x == 0.0 else out * c_log(x)
-    elif op == OP_MAXIMUM:
-        dx[0] = (1.0 if x > y else 0.0) + 0.5 * (1.0 if x == y else 0.0)
-        dy[0] = (1.0 if y > x else 0.0) + 0.5 * (1.0 if x == y else 0.0)
+    elif op == OP_MAXIMUM:  # to the operand picked: the larger, or the nan one (x if both); ties share
+        dx[0] = (1.0 if x > y or x != x else 0.0) + 0.5 * (1.0 if x == y else 0.0)
+        dy[0] = (1.0 if y > x or (y != y and x == x) else 0.0) + 0.5 * (1.0 if x == y else 0.0)
     elif op == OP_MINIMUM:
-        dx[0] = (1.0 if y > x else 0.0) + 0.5 * (1.0 if x == y else 0.0)
-        dy[0] = (1.0 if x > y else 0.0) + 0.5 * (1.0 if x == y else 0.0)
+        dx[0] = (1.0 if x < y or x != x else 0.0) + 0.5 * (1.0 if x == y else 0.0)
+        dy[0] = (1.0 if y < x or (y != y and x == x) else 0.0) + 0.5 * (1.0 if x == y else 0.0)
     else:
         dx[0] = NAN
         dy[0] = NAN
@@ -256,6 +259,35 @@ cdef inline double _local1(int op, double x, double out) noexcept nogil:
     elif op == OP_SQUARE:
         return 2.0 * x
     return NAN
+
+
+def _c_formulas():
+    """The C copy of the rule table, for the test that checks it against the table: ``{name: arity}``.
+
+    >>> _c_formulas()["mul"], _c_formulas()["exp"]
+    (2, 1)
+    """
+    return {_OP_NAMES[op]: _arity(op) for op in range(1, OP_RULE)}
+
+
+def _c_formula(str name, double x, double y=0.0):
+    """The C formula of primitive ``name`` at ``x`` (and ``y``): its value and local derivatives.
+
+    >>> _c_formula("mul", 2.0, 3.0)
+    (6.0, 3.0, 2.0)
+    >>> _c_formula("exp", 0.0)
+    (1.0, 1.0)
+    """
+    cdef int op = _OP_NAMES.index(name) if name in _OP_NAMES[1:] else -1
+    cdef double out, d0, d1
+    if op < 1:
+        raise KeyError(f"no C formula for {name!r}")
+    if _arity(op) == 1:
+        out = _forward1(op, x)
+        return (out, _local1(op, x, out))
+    out = _forward2(op, x, y)
+    _local2(op, x, y, out, &d0, &d1)
+    return (out, d0, d1)
 
 
 # ---------------------------------------------------------------------------
@@ -324,7 +356,10 @@ cdef double _to_double(object x, str name) except? -1.0:
         return PyFloat_AS_DOUBLE(x)
     if isinstance(x, bool) or not isinstance(x, _Real):
         raise TypeError(f"{name} must be a real number (int or float); got {_kind_name(x)}")
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:
+        raise OverflowError(f"{name} is too large for a float: {x!r:.40}") from None
 
 
 # ---------------------------------------------------------------------------
@@ -386,9 +421,9 @@ cdef class Scalar:
     cdef unsigned char has_cot  # 1 while a sweep has a cotangent for this node
     cdef double cot          # that cotangent
     # second cache line: what the sweep needs when it applies this node's rule
-    cdef public double data
+    cdef double _data        # the value (``data``)
     cdef double s0, s1       # operand values the rule needs (saved at creation)
-    cdef public double grad
+    cdef double _grad        # the gradient (``grad``)
     cdef _Extra extra        # None, or the label and (OP_RULE) the rule-table entry
     cdef object __weakref__
 
@@ -399,16 +434,61 @@ cdef class Scalar:
 
     def __init__(self, data, label=""):
         PyObject_GC_UnTrack(<void*>self)  # see _leaf below: nodes never form cycles
-        self.data = _to_double(data, "Scalar data")
-        self.grad = 0.0
+        self._data = _to_double(data, "Scalar data")
+        self._grad = 0.0
         self.op = OP_LEAF
         _set_label(self, label)
 
+    property data:
+        """The value (a float; assigning anything but a real number is a TypeError).
+
+        >>> s = Scalar(1.0); s.data = 2; s.data
+        2.0
+        """
+        def __get__(self):
+            return self._data
+
+        def __set__(self, value):
+            self._data = _to_double(value, "data")
+
+    property grad:
+        """d(output)/d(this node), accumulated by ``backward()`` (a float).
+
+        >>> s = Scalar(1.0); s.grad = None
+        Traceback (most recent call last):
+        ...
+        TypeError: grad must be a real number (int or float); got NoneType
+        """
+        def __get__(self):
+            return self._grad
+
+        def __set__(self, value):
+            self._grad = _to_double(value, "grad")
+
+    # copy, deepcopy and pickle rebuild a node as a leaf (_restore_leaf), then record it on the same
+    # operands (__setstate__), which count one more consumer; visit marks and cotangents, which
+    # belong to one sweep, are not kept.  _ancestors_first: why the state lists ancestors.
     def __reduce__(self):
-        # copy, deepcopy and pickle rebuild a node through _restore, which records it like any
-        # new node (so it is counted as a consumer of its operands); visit marks and
-        # cotangents, which belong to one sweep, are not kept.
-        return (_restore, (self.data, self.grad, self.label, _prim_reference(self), self._parents, self._saved))
+        if self.op == OP_LEAF:
+            return (_restore_leaf, (self._data, self._grad, self.label))
+        state = (_ancestors_first(self), _prim_reference(self), self._parents, self._saved)
+        return (_restore_leaf, (self._data, self._grad, self.label), state)
+
+    def __setstate__(self, state):
+        _, prim, parents, saved = state
+        if self.op != OP_LEAF or self.consumers:
+            raise ValueError("__setstate__: only a new leaf can be given a recorded state")
+        _record_on(self, prim, parents, saved)
+
+    def __deepcopy__(self, memo):
+        return _deepcopy_graph(self, memo)
+
+    def __copy__(self):
+        # a new node recorded on the same operands (no walk of the graph: see _ancestors_first)
+        node = _restore_leaf(self._data, self._grad, self.label)
+        if self.op != OP_LEAF:
+            _record_on(node, _prim_reference(self), self._parents, self._saved)
+        return node
 
     # -- micrograd's operators --------------------------------------------------
     def __add__(self, other):
@@ -530,25 +610,25 @@ cdef class Scalar:
     def __richcmp__(self, other, int opid):
         cdef double y
         if type(other) is Scalar:
-            y = (<Scalar>other).data
+            y = (<Scalar>other)._data
         elif type(other) is float:
             y = PyFloat_AS_DOUBLE(other)
         elif _is_number(other):
             # compare exactly, as Python does for float vs int
-            return _py_compare(self.data, other, opid)
+            return _py_compare(self._data, other, opid)
         else:
             return NotImplemented
         if opid == 0:
-            return self.data < y
+            return self._data < y
         elif opid == 1:
-            return self.data <= y
+            return self._data <= y
         elif opid == 2:
-            return self.data == y
+            return self._data == y
         elif opid == 3:
-            return self.data != y
+            return self._data != y
         elif opid == 4:
-            return self.data > y
-        return self.data >= y
+            return self._data > y
+        return self._data >= y
 
     def __hash__(self):
         # a node is an identity (micrograd keeps nodes in sets); rotate like object.__hash__
@@ -557,10 +637,10 @@ cdef class Scalar:
         return -2 if h == -1 else h
 
     def __float__(self):
-        return self.data
+        return self._data
 
     def __repr__(self):
-        return f"Scalar(data={self.data!r}, grad={self.grad!r})"
+        return f"Scalar(data={self._data!r}, grad={self._grad!r})"
 
     # -- reverse mode -----------------------------------------------------------
     def backward(self):
@@ -574,7 +654,8 @@ cdef class Scalar:
         >>> y.backward(); y.backward(); x.grad
         12.0
         """
-        _backward(self, 1.0)
+        with _eager_sweep:  # one sweep at a time in the process, none nested (microgradx.core.state.eager_sweep)
+            _backward(self, 1.0)
 
     def zero_grad(self):
         """Set ``grad`` back to 0.0.
@@ -582,14 +663,14 @@ cdef class Scalar:
         >>> x = Scalar(1.0); x.grad = 5.0; x.zero_grad(); x.grad
         0.0
         """
-        self.grad = 0.0
+        self._grad = 0.0
 
     def _accumulate_grad(self, g):
-        self.grad += g
+        self._grad += g
 
     # -- node protocol (what the engines, viz and the narrator read) ---------------
     def _inner(self):
-        return self.data
+        return self._data
 
     def _apply(self, prim, args, params):
         """Run rule-table primitive ``prim`` on Scalars and numbers (see :func:`microgradx.core.dispatch.apply`).
@@ -627,10 +708,15 @@ cdef class Scalar:
             return (self.p0,)
         return (self.p0, self.p1)
 
+    # (the engine reads _prim and _parents; _prev and _op are views for code written against micrograd)
     @property
     def _prev(self):
-        """The parent nodes, in operand order (micrograd's ``_prev``)."""
-        return tuple([p for p in self._parents if p is not None])
+        """micrograd's ``_prev``: the operands, a number as a new leaf holding it (``()`` for a leaf).
+
+        >>> x = Scalar(3.0); [p.data for p in (x * 2 + 1)._prev]
+        [6.0, 1.0]
+        """
+        return _micrograd_prev(self)
 
     @property
     def _prim(self):
@@ -643,12 +729,12 @@ cdef class Scalar:
 
     @property
     def _op(self):
-        """Name of the operation that made this node ('' for a leaf), as micrograd's ``_op``."""
-        if self.op == OP_LEAF:
-            return ""
-        if self.op == OP_RULE:
-            return self.extra.prim.name
-        return _OP_NAMES[self.op]
+        """micrograd's ``_op``: ``'+'``, ``'*'``, ``'ReLU'``, ``'**2'`` ... ('' for a leaf); the rule is ``_prim``.
+
+        >>> x = Scalar(3.0); (x * 2)._op, (x ** 2)._op, x.relu()._op, x.tanh()._op
+        ('*', '**2', 'ReLU', 'tanh')
+        """
+        return _micrograd_op(self)
 
     @property
     def _saved(self):
@@ -728,7 +814,7 @@ cdef object _py_compare(double x, object y, int opid):
 cdef inline Scalar _leaf(double value):
     cdef Scalar n = Scalar.__new__(Scalar)
     PyObject_GC_UnTrack(<void*>n)
-    n.data = value
+    n._data = value
     return n
 
 
@@ -747,7 +833,7 @@ cdef inline Scalar _record(double value, int op, Scalar p0, Scalar p1, double s0
     """A new node made by C op ``op`` from operands ``p0``, ``p1`` (``None`` for constants)."""
     cdef Scalar n = Scalar.__new__(Scalar)
     PyObject_GC_UnTrack(<void*>n)
-    n.data = value
+    n._data = value
     n.op = op
     n.p0 = p0
     n.p1 = p1
@@ -790,7 +876,7 @@ cdef object _binary(int op, object a, object b):
     cdef Scalar pa = None
     cdef Scalar pb = None
     if type(a) is Scalar:
-        x = (<Scalar>a).data
+        x = (<Scalar>a)._data
         pa = <Scalar>a
     elif type(a) is float:
         x = PyFloat_AS_DOUBLE(a)
@@ -799,7 +885,7 @@ cdef object _binary(int op, object a, object b):
     else:
         return NotImplemented
     if type(b) is Scalar:
-        y = (<Scalar>b).data
+        y = (<Scalar>b)._data
         pb = <Scalar>b
     elif type(b) is float:
         y = PyFloat_AS_DOUBLE(b)
@@ -818,7 +904,7 @@ cdef object _binary(int op, object a, object b):
 cdef inline object _unary(int op, Scalar a):
     if _swapped[op]:  # as in _binary
         return _apply(_dispatch.rule_in_use(_rules().table[_OP_NAMES[op]]), (a,))
-    cdef double x = a.data
+    cdef double x = a._data
     cdef double out = _forward1(op, x)
     if mgx_scalar_eager:
         return _record(out, op, a, None, x, 0.0)
@@ -855,7 +941,7 @@ cdef object _apply(object prim, tuple args):
         if isinstance(a, _np.generic) or type(a) is _np.ndarray and a.ndim == 0 and a.dtype.kind in "biuf":
             a = a.item()  # a numpy number (e.g. where's condition) is a number
         if type(a) is Scalar:
-            values.append((<Scalar>a).data)
+            values.append((<Scalar>a)._data)
             if record:
                 parents.append(a)
                 any_parent = True
@@ -905,19 +991,70 @@ cdef object _prim_reference(Scalar node):
     return prim
 
 
+# micrograd's names for the operations it has (micrograd writes a - b as a + (-b) and a / b as a * b**-1;
+# we keep them as one node each, under their own symbols)
+_MICROGRAD_OPS = {"add": "+", "mul": "*", "relu": "ReLU", "sub": "-", "div": "/", "pow": "**"}
+
+
+def _micrograd_op(node):
+    """micrograd's ``_op`` of ``node``: '+', '*', 'ReLU', '**2' (a constant exponent), else the rule's name."""
+    prim = node._prim
+    if prim is None:
+        return ""
+    if prim.name == "pow" and node._parents[1] is None:
+        e = node._saved[1]
+        return f"**{int(e) if float(e).is_integer() else e}"
+    return _MICROGRAD_OPS.get(prim.name, prim.name)
+
+
+def _micrograd_prev(node):
+    """micrograd's ``_prev`` of ``node``: its operands in order, a number as a new leaf holding it (micrograd
+    wraps numbers in a ``Value`` too), except a constant exponent, which is part of ``_op``."""
+    prim = node._prim
+    if prim is None:
+        return ()
+    prev = []
+    for i, (p, v) in enumerate(zip(node._parents, node._saved)):
+        if p is not None:
+            prev.append(p)
+        elif not (prim.name == "pow" and i == 1) and type(v) is not bool:  # (bool: where's condition)
+            prev.append(type(node)(float(v)))
+    return tuple(prev)
+
+
 def _restore(data, grad, label, prim, parents, saved):
-    """Rebuild a node from the state ``Scalar.__reduce__`` gives (copy, deepcopy, pickle).
+    """Rebuild a node pickled by microgradx 0.1.0 (its ``__reduce__`` named this function).
 
     The node is recorded like any new one, so it counts as a consumer of its
     operands.
 
-    >>> import copy
     >>> x = Scalar(2.0); y = x * x
-    >>> z = copy.copy(y)
+    >>> z = _restore(4.0, 0.0, "", "mul", (x, x), (2.0, 2.0))
     >>> z._parents[0] is x, x._consumers
     (True, 4)
     """
-    cdef Scalar node
+    if prim is None:
+        if parents or saved:
+            raise ValueError("a leaf (prim None) has no parents and no saved values")
+        return _restore_leaf(data, grad, label)
+    node = _restore_leaf(data, grad, label)
+    _record_on(node, prim, parents, saved)
+    return node
+
+
+def _restore_leaf(data, grad, label):
+    """A leaf with this value, gradient and label (copy, deepcopy and pickle start each node with it).
+
+    >>> _restore_leaf(2.0, 0.5, "x")
+    Scalar(data=2.0, grad=0.5)
+    """
+    cdef Scalar node = Scalar(data, label)
+    node._grad = _to_double(grad, "grad")
+    return node
+
+
+cdef int _record_on(Scalar node, object prim, object parents, object saved) except -1:
+    """Turn leaf ``node`` into the node primitive ``prim`` made from ``parents`` (its operands count it)."""
     cdef Py_ssize_t n
     cdef object code
     rules = _rules()
@@ -931,22 +1068,82 @@ def _restore(data, grad, label, prim, parents, saved):
         if p is not None and type(p) is not Scalar:
             raise TypeError(f"parents must hold compiled Scalars or None; got {_kind_name(p)}")
     n = len(parents)
-    if prim is None:
-        if n or saved:
-            raise ValueError("a leaf (prim None) has no parents and no saved values")
-        node = Scalar(data, label)
+    if len(saved) != n:
+        raise ValueError(f"saved must hold one value per parent ({n}); got {len(saved)}")
+    code = _code_of_prim.get(prim)
+    if code is not None and n == _arity(<int>code):
+        node.op = <int>code
+        node.p0 = parents[0]
+        node.s0 = _to_double(saved[0], "saved values")
+        if n == 2:
+            node.p1 = parents[1]
+            node.s1 = _to_double(saved[1], "saved values")
     else:
-        if len(saved) != n:
-            raise ValueError(f"saved must hold one value per parent ({n}); got {len(saved)}")
-        code = _code_of_prim.get(prim)
-        if code is not None and n == _arity(<int>code):
-            node = _record(_to_double(data, "data"), <int>code, parents[0], parents[1] if n == 2 else None,
-                           _to_double(saved[0], "saved values"), _to_double(saved[1], "saved values") if n == 2 else 0.0)
-        else:
-            node = _record_rule(_to_double(data, "data"), prim, saved, parents)
-        _set_label(node, label)
-    node.grad = _to_double(grad, "grad")
-    return node
+        node.op = OP_RULE
+        if node.extra is None:
+            node.extra = _Extra()
+        node.extra.prim = prim
+        node.extra.saved = saved
+        node.extra.parents = parents
+    for p in parents:
+        if p is not None:
+            _count_consumer(<Scalar>p)
+    return 0
+
+
+# Pickling a node pickles its parents first, recursively: a chain of 100,000 nodes would nest
+# 100,000 calls deep.  So the first node pickled lists its ancestors, parents first, in its state:
+# pickle (and deepcopy) then handle them one after another, and each finds its own parents done.
+# The ancestors it listed are remembered here so that their own __reduce__ lists nothing (else
+# every node would list all of its ancestors again).
+def _deepcopy_graph(root, memo):
+    """``copy.deepcopy`` of a node: its ancestors copied first, one after another (no recursion).
+
+    Nodes already in ``memo`` (copied earlier in the same deepcopy) are
+    reused, and their ancestors are not visited again.
+
+    >>> import copy
+    >>> x = Scalar(2.0); y = x * x; z = y + x
+    >>> a, c = copy.deepcopy([x, z])
+    >>> [p is a for p in c._parents[0]._parents + c._parents[1:]]
+    [True, True, True]
+    """
+    keep = memo.setdefault(id(memo), [])  # as copy.deepcopy does: the originals outlive the memo
+    stack = [root]
+    while stack:
+        node = stack[len(stack) - 1]  # (the compiled module is built without negative indexing)
+        if id(node) in memo:
+            stack.pop()
+            continue
+        missing = [p for p in node._parents if p is not None and id(p) not in memo]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        new = _restore_leaf(node.data, node.grad, node.label)
+        if node._prim is not None:
+            parents = tuple(None if p is None else memo[id(p)] for p in node._parents)
+            new.__setstate__((None, _prim_reference(node), parents, node._saved))
+        memo[id(node)] = new
+        keep.append(node)
+    return memo[id(root)]
+
+
+_listed = _weakref.WeakValueDictionary()  # id -> node (nodes compare by value)
+
+
+cdef object _ancestors_first(Scalar node):
+    cdef PyObject** order = NULL
+    cdef Py_ssize_t n, k
+    if _listed.pop(id(node), None) is node:
+        return None
+    n = _topological_order(node, &order)
+    try:
+        inner = [<object>order[k] for k in range(n - 1) if (<Scalar>order[k]).op != OP_LEAF]
+    finally:
+        free(order)
+    _listed.update([(id(p), p) for p in inner])
+    return inner or None
 
 
 # ---------------------------------------------------------------------------
@@ -960,9 +1157,10 @@ def _restore(data, grad, label, prim, parents, saved):
 # Visit marks.  A walk stamps the nodes it reaches with a number no walk used before, so
 # "reached in this walk?" is one comparison and nothing needs cleaning afterwards.  The
 # compiled walks share one counter for the whole process (they all run holding the GIL) that
-# counts down from the largest size_t: microgradx.core.state hands out per-thread numbers counting
-# up from 1 (for the reference engine, which may walk compiled Scalars too), so the two never
-# meet, and threads that share nodes (a model's parameters) never reuse each other's marks.
+# counts down from the largest size_t: microgradx.core.state.new_epoch hands out numbers from its
+# own process-wide counter, counting up from 1 (for the reference engine, which may walk compiled
+# Scalars too), so the two never meet, and threads that share nodes (a model's parameters) never
+# reuse each other's marks.
 cdef size_t _last_epoch = <size_t>-1
 
 
@@ -1104,7 +1302,7 @@ cdef int _rule_vjp(Scalar node, double g) except -1:
     """Reverse step of a node made by a primitive without a C copy: call the rule table."""
     parents = node.extra.parents
     needs = tuple([p is not None for p in parents])
-    cts = node.extra.prim.vjp(g, node.data, node.extra.saved, _NO_PARAMS, needs)
+    cts = node.extra.prim.vjp(g, node._data, node.extra.saved, _NO_PARAMS, needs)
     for p, c in zip(parents, cts):
         if p is not None and c is not None:
             _add_cot(<Scalar>p, float(c))
@@ -1122,7 +1320,7 @@ cdef struct Sweep:
 cdef inline void _prefetch_for_sweep(PyObject* node) noexcept:
     """Ask the memory system early for what sweeping ``node`` will read: its second cache
     line (value, saved values, grad) and the first line of its parents (cotangent, counts)."""
-    MGX_PREFETCH(&(<Scalar>node).data)
+    MGX_PREFETCH(&(<Scalar>node)._data)
     MGX_PREFETCH(<void*>(<Scalar>node).p0)
     MGX_PREFETCH(<void*>(<Scalar>node).p1)
 
@@ -1162,15 +1360,15 @@ cdef inline int _sweep_node(Sweep* s, PyObject* node) except -1:
     if (<Scalar>node).has_cot:
         g = (<Scalar>node).cot
         if op < OP_NEG:  # binary
-            _local2(op, (<Scalar>node).s0, (<Scalar>node).s1, (<Scalar>node).data, &d0, &d1)
+            _local2(op, (<Scalar>node).s0, (<Scalar>node).s1, (<Scalar>node)._data, &d0, &d1)
             if p0 != none:
                 _add_cot(<Scalar>p0, g * d0)
             if p1 != none:
                 _add_cot(<Scalar>p1, g * d1)
         elif p0 != none:
-            _add_cot(<Scalar>p0, g * _local1(op, (<Scalar>node).s0, (<Scalar>node).data))
+            _add_cot(<Scalar>p0, g * _local1(op, (<Scalar>node).s0, (<Scalar>node)._data))
         (<Scalar>node).has_cot = 0
-        (<Scalar>node).grad = (<Scalar>node).grad + g
+        (<Scalar>node)._grad = (<Scalar>node)._grad + g
     if p0 != none:
         _arrive(s, p0)
     if p1 != none:
@@ -1191,7 +1389,7 @@ cdef int _sweep_other(Sweep* s, PyObject* node) except -1:
         if (<Scalar>node).op == OP_RULE:
             _rule_vjp(<Scalar>node, g)
         (<Scalar>node).has_cot = 0
-        (<Scalar>node).grad = (<Scalar>node).grad + g
+        (<Scalar>node)._grad = (<Scalar>node)._grad + g
     for i in range(_parent_count(node)):
         p = _parent_of(node, i)
         if p != <PyObject*>None:
@@ -1387,7 +1585,7 @@ cdef int _backward(Scalar root, double seed) except -1:
             node = s.leaves.items[i]
             if (<Scalar>node).has_cot:
                 (<Scalar>node).has_cot = 0
-                (<Scalar>node).grad = (<Scalar>node).grad + (<Scalar>node).cot
+                (<Scalar>node)._grad = (<Scalar>node)._grad + (<Scalar>node).cot
     except BaseException:
         _clear_cotangents(root)  # leave no half-accumulated cotangents behind
         raise
@@ -1408,7 +1606,7 @@ def topological_order(root):
     Examples
     --------
     >>> a = Scalar(1.0); b = a * 2.0; c = b + a
-    >>> [n._op for n in topological_order(c)]
+    >>> [n._prim.name if n._prim else "" for n in topological_order(c)]
     ['', 'mul', 'add']
     """
     if type(root) is not Scalar:
@@ -1424,6 +1622,7 @@ def topological_order(root):
 
 
 # Take part in generic dispatch (mgx.exp(s), Duals over Scalars) and follow no_grad()/transforms,
-# however this module was imported (microgradx._backend does the same when it selects it).
+# however this module was imported (by microgradx.core.backend, or directly by a test): the one
+# place where the compiled Scalar registers.
 _dispatch.register_node_type(Scalar)
 _state._register_compiled_eager_flag(set_eager_enabled)

@@ -26,7 +26,7 @@ import numpy as np
 
 from .core import rules as R
 from .core.dispatch import apply, node_types, raw_value
-from .core.state import is_active
+from .core.state import PLAIN, is_active
 from .nodes import tensor as _t
 from .nodes.tensor import _call, _index, operand, wrap
 
@@ -49,7 +49,12 @@ def _shape(x):
 # Creation
 # ---------------------------------------------------------------------------
 def array(data, dtype=None) -> _t.Tensor:
-    """Make a Tensor (float64 for Python floats, float32 kept as float32).
+    """Make a plain Tensor (float64 for Python floats, float32 kept as float32).
+
+    A plain array records nothing outside a transform, as in MLX: the
+    results of operations on plain arrays are plain too, so a training loop
+    that writes ``p = p - lr * g`` keeps no history.  Use
+    :class:`~microgradx.Tensor` for a leaf that records for ``.backward()``.
 
     Examples
     --------
@@ -57,8 +62,10 @@ def array(data, dtype=None) -> _t.Tensor:
     dtype('float64')
     >>> array(np.zeros(2, np.float32)).dtype
     dtype('float32')
+    >>> (array([1.0]) * 3.0).is_leaf       # no graph
+    True
     """
-    return _t.Tensor(data, dtype=dtype)
+    return _t.Tensor._constant(_t.to_array(data, dtype))
 
 
 def zeros(shape, dtype=np.float64) -> _t.Tensor:
@@ -1807,10 +1814,13 @@ class ArrayMethods:
                 "values already computed from it; write x = mgx.scatter_set(x, value, index) "
                 "(or mx.slice_update / mx.put_along_axis) instead"
             )
+        eager = self._level == 0
         base = raw_value(self)
         new = scatter_set(np.asarray(base), value, index)
         for name in ("_value", "_level", "_prim", "_parents", "_saved", "_params"):
             object.__setattr__(self, name, getattr(new, name))
+        if eager and self._level == PLAIN:  # an eager leaf (mgx.Tensor) stays one: it records for backward()
+            object.__setattr__(self, "_level", 0)
 
     def prod(self, axis=None, keepdims=False):
         """See :func:`microgradx.prod`."""

@@ -77,7 +77,7 @@ def _check_params(params) -> list:
             raise ValueError(f"params[{i}] appears more than once in params")
         seen.add(id(p))
         if isinstance(p, Tensor):
-            if p._level != 0 or not p.is_leaf:
+            if p._level > 0 or not p.is_leaf:
                 raise ValueError(f"params[{i}] is not a leaf Tensor (it was computed from others); "
                                  "optimizers update leaves only")
             if np.asarray(p.data).dtype.kind != "f":
@@ -195,6 +195,7 @@ class Optimizer:
                 continue
             if isinstance(p, Tensor):
                 np.copyto(p.data, self._update(i, p.data, np.asarray(g)), casting="same_kind")
+                p._bump_version()  # graphs recorded before this step saved the old values
             else:
                 p.data = float(self._update(i, float(p.data), float(g)))
 

@@ -141,3 +141,103 @@ def test_micrograd_style_code_runs_unchanged(S):
             p.data -= 0.1 * p.grad
     assert loss_fn().data < first
     assert loss_fn().data == 0.0  # this tiny set is separable: the hinge loss reaches 0
+
+
+@pytest.mark.parametrize("method", ["tanh", "exp"])
+def test_unary_methods_through_the_class_as_micrograds_tests_call_them(S, method):
+    """micrograd's later tests call ``Value.tanh(v)`` and ``Value.exp(v)`` at -1, 0.123 and 2."""
+    import math
+
+    for x in (-1.0, 0.123, 2.0):
+        v = S(x)
+        out = getattr(S, method)(v)
+        out.backward()
+        want = getattr(math, method)(x)
+        assert out.data == pytest.approx(want, rel=1e-12)
+        assert v.grad == pytest.approx(1 - want**2 if method == "tanh" else want, rel=1e-12)
+
+
+# -- micrograd's initial model: random.seed reproduces it ------------------------------------------------
+def test_unseeded_mlp_draws_micrograds_initial_weights(S):
+    """With no ``seed=``, ``nn.MLP`` draws its weights as micrograd 0.1.0 does, from Python's ``random``."""
+    import random
+
+    from microgradx import nn
+
+    mg_nn = pytest.importorskip("micrograd.nn", reason="micrograd not installed")
+    saved = random.getstate()
+    try:
+        random.seed(1337)
+        theirs = mg_nn.MLP(2, [16, 16, 1])
+        random.seed(1337)
+        ours = nn.MLP(2, [16, 16, 1], scalar_class=S)
+        random.seed(1337)
+        neuron = nn.Neuron(3, scalar_class=S)
+        random.seed(1337)
+        their_neuron = mg_nn.Neuron(3)
+    finally:
+        random.setstate(saved)
+    def weights(model):  # micrograd's parameters() order, read directly (any Scalar class, either backend)
+        return [p.data for layer in model.layers for n in layer.neurons for p in n.w + [n.b]]
+
+    assert weights(ours) == [float(p.data) for p in theirs.parameters()]
+    assert [p.data for p in neuron.w + [neuron.b]] == [float(p.data) for p in their_neuron.parameters()]
+    # same weights, same order of operations: the same score, to the last bit
+    x = [0.5, -1.25]
+    assert ours(x).data == theirs(x).data
+    # a seed still gives numpy's reproducible draw, without touching Python's generator
+    state = random.getstate()
+    a, b = nn.MLP(2, [3, 1], seed=5, scalar_class=S), nn.MLP(2, [3, 1], seed=5, scalar_class=S)
+    assert random.getstate() == state
+    assert weights(a) == weights(b)
+
+
+# -- micrograd's graph picture: draw_dot walks _prev and labels _op -----------------------------------------
+def micrograd_trace(root):
+    """The walk of micrograd's ``trace_graph`` notebook (nodes and edges, following ``_prev``), restated."""
+    nodes, edges = set(), set()
+    stack = [root]
+    while stack:
+        v = stack.pop()
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                stack.append(child)
+    return nodes, edges
+
+
+def picture(root):
+    """What draw_dot would draw: one box per value (its data), one op bubble per node with an op, the edges."""
+    nodes, edges = micrograd_trace(root)
+    boxes = sorted(float(n.data) for n in nodes)
+    ops = sorted(n._op for n in nodes if n._op)
+    return boxes, ops, len(edges)
+
+
+def relu_graph(Value):
+    x = Value(1.0)
+    return (x * 2 + 1).relu()
+
+
+def powers_graph(Value):
+    a, b = Value(-2.0), Value(3.0)
+    return (a * b + a**2) * 0.5 + (b + 1).relu() ** 3
+
+
+@pytest.mark.parametrize("build", [relu_graph, powers_graph, lambda V: sanity_graph(V)[1]],
+                         ids=["relu", "powers", "sanity"])
+def test_micrograd_style_graph_walk_draws_micrograds_picture(S, build):
+    engine = pytest.importorskip("micrograd.engine", reason="micrograd not installed")
+    ours, theirs = picture(build(S)), picture(build(engine.Value))
+    assert ours == theirs
+    # (micrograd keeps node reuse in a set; a picture is made of sets, so ours matches it too)
+
+
+def test_relu_graph_has_micrograds_six_values(S):
+    out = relu_graph(S)
+    nodes, edges = micrograd_trace(out)
+    assert len(nodes) == 6 and len(edges) == 5
+    assert out._op == "ReLU" and out._prev[0]._op == "+" and out._prev[0]._prev[0]._op == "*"
+    assert [p.data for p in out._prev[0]._prev] == [2.0, 1.0]  # the constant 1 is a leaf of its own
+    assert out._parents[0]._parents[1] is None  # the engine's record keeps constants out

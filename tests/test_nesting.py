@@ -82,3 +82,35 @@ def test_dual_over_eager_tensor_records_on_the_eager_graph():
     d = Dual(w, 1.0) ** 2  # tangent 2w is an eager Tensor
     d.tangent.backward()
     assert float(w.grad) == 2.0
+
+
+def test_hand_made_dual_inside_a_transform_keeps_its_own_epsilon():
+    # issue 15 §4: (c * x).tangent is c's ε-part (x), not the transform's
+    c = Dual(3.0, 1.0)
+
+    def f(x):
+        return mgx.array(0.0) + (c * x).tangent
+
+    outs, tans = mgx.jvp(f, [2.0], [1.0])
+    assert [float(o) for o in outs + tans] == [2.0, 1.0]
+    assert float(mgx.grad(f)(2.0)) == 1.0
+    assert float(mgx.grad(lambda x: mgx.array(0.0) + (c * x).tangent * x)(2.0)) == 4.0  # x² -> 2x
+    assert float(mgx.grad(mgx.grad(lambda x: (c * x**3).tangent))(2.0)) == 12.0  # x³ -> 6x
+    d = c * c  # made outside, used inside: the same ε (d = 9 + 6ε)
+    outs, tans = mgx.jvp(lambda x: (d * x).tangent + 0 * x, [2.0], [1.0])
+    assert [float(o) for o in outs + tans] == [12.0, 6.0]
+    # a Dual made inside from the transform's own value
+    assert float(mgx.grad(lambda x: (Dual(x, 1.0) ** 2).tangent)(3.0)) == 2.0
+
+
+def test_hand_made_duals_in_and_out_of_a_transform_read_as_p_plus_t_epsilon():
+    e = Dual(3.0, 1.0)
+    g = mgx.grad(lambda x: e * x)(Dual(2.0, 1.0))  # d(e·x)/dx = e
+    assert (g.primal, g.tangent) == (3.0, 1.0)
+    (o,), (t,) = mgx.jvp(lambda x: e * x, [Dual(2.0, 1.0)], [1.0])
+    assert (float(o.primal), float(o.tangent), t.primal, t.tangent) == (6.0, 5.0, 3.0, 1.0)
+    g = mgx.grad(lambda x: x**3)(Dual(2.0, 1.0))  # 3x² at 2 + ε: 12 + 12ε (Hessian-vector product)
+    assert (g.primal, g.tangent) == (12.0, 12.0)
+    value, g = mgx.value_and_grad(lambda x: mgx.sum(e * x * x))(mgx.array([1.0, 2.0]))
+    assert (float(value.primal), float(value.tangent)) == (15.0, 5.0)
+    assert np.asarray(g.primal).tolist() == [6.0, 12.0] and np.asarray(g.tangent).tolist() == [2.0, 4.0]

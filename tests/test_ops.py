@@ -506,7 +506,7 @@ def check_case(name, data):
     expected = plain(fn, xs64)
 
     # reverse mode, eager
-    tensors = [mgx.array(x) for x in xs]
+    tensors = [mgx.Tensor(x) for x in xs]
     out = fn(*tensors)
     assert isinstance(out, Tensor)
     assert out.dtype == dtype and out.shape == expected.shape

@@ -144,7 +144,7 @@ def test_third_derivative_of_tanh():
 ])
 def test_eager_backward_through_a_hand_made_dual(name, fn, second):
     """Dual(w, 1) over an eager Tensor: the tangent (the rule's jvp) is an eager graph to differentiate."""
-    w = mgx.array([0.3, -0.8, 1.1])
+    w = mgx.Tensor([0.3, -0.8, 1.1])
     d = fn(Dual(w, np.ones(3) if name != "softmax" else np.array([1.0, 0.0, 0.0])))
     assert isinstance(d.tangent, Tensor)
     mgx.sum(d.tangent).backward()

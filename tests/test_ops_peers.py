@@ -67,7 +67,7 @@ UNSUPPORTED = {("torch", "negative steps"): "PyTorch has no negative slice steps
 
 
 def mgx_run(fn, inputs):
-    ts = [mgx.array(x) for x in inputs]
+    ts = [mgx.Tensor(x) for x in inputs]
     out = fn(mgx, *ts)
     out.backward()
     return float(out), [t.grad for t in ts]
@@ -177,7 +177,7 @@ def test_mlx_written_code_runs_with_mgx_in_float32():
     mx = pytest.importorskip("mlx.core", reason="MLX not installed")
     inputs, fn = CASES["mlp"]
     xs32 = [x.astype(np.float32) for x in inputs]
-    ts = [mgx.array(x) for x in xs32]
+    ts = [mgx.Tensor(x) for x in xs32]
     out = fn(mgx, *ts)
     out.backward()
     assert out.dtype == np.float32 and all(t.grad.dtype == np.float32 for t in ts)

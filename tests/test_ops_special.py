@@ -16,7 +16,7 @@ from microgradx.nodes.dual import Dual
 
 def grad_of(fn, *values):
     """Eager gradients of sum(fn(*tensors)) with respect to each input."""
-    ts = [mgx.array(v) for v in values]
+    ts = [mgx.Tensor(v) for v in values]
     out = fn(*ts)
     out.backward(grad=np.ones(out.shape, out.dtype))
     return [t.grad for t in ts]
@@ -79,7 +79,7 @@ def test_clip_at_the_bounds_and_kinks():
 
 def test_clip_needs_a_bound():
     with pytest.raises(ValueError, match="a_min and a_max"):
-        mgx.clip(mgx.array([1.0]), None, None)
+        mgx.clip(mgx.Tensor([1.0]), None, None)
 
 
 # ---------------------------------------------------------------------------
@@ -106,11 +106,11 @@ def test_pow_of_negative_base_with_integer_exponent():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_logsumexp_softmax_are_stable(dtype):
     x = np.array([[1000.0, 1000.0, -1000.0], [-1e4, 0.0, 1e4]], dtype)
-    lse = mgx.logsumexp(mgx.array(x), axis=1)
+    lse = mgx.logsumexp(mgx.Tensor(x), axis=1)
     np.testing.assert_allclose(lse.data, [1000.0 + np.log(2.0), 1e4], rtol=1e-6)
-    p = mgx.softmax(mgx.array(x), axis=1)
+    p = mgx.softmax(mgx.Tensor(x), axis=1)
     np.testing.assert_allclose(p.data, [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]], atol=1e-7)
-    lp = mgx.log_softmax(mgx.array(x), axis=1)
+    lp = mgx.log_softmax(mgx.Tensor(x), axis=1)
     assert np.all(np.isfinite(lp.data[0, :2])) and lp.dtype == dtype
     (g,) = grad_of(lambda a: mgx.logsumexp(a, axis=1), x)
     # the gradient is exp(x - lse(x)) as in PyTorch: float32 rounds lse(x) ~ 1000 to 6e-5
@@ -119,25 +119,25 @@ def test_logsumexp_softmax_are_stable(dtype):
 
 
 def test_logsumexp_with_infinities():
-    assert float(mgx.logsumexp(mgx.array([-np.inf, 0.0]))) == 0.0
-    assert float(mgx.logsumexp(mgx.array([-np.inf, -np.inf]))) == -np.inf
-    assert float(mgx.logsumexp(mgx.array([np.inf, 0.0]))) == np.inf
+    assert float(mgx.logsumexp(mgx.Tensor([-np.inf, 0.0]))) == 0.0
+    assert float(mgx.logsumexp(mgx.Tensor([-np.inf, -np.inf]))) == -np.inf
+    assert float(mgx.logsumexp(mgx.Tensor([np.inf, 0.0]))) == np.inf
     (g,) = grad_of(mgx.logsumexp, np.array([-np.inf, 0.0]))
     np.testing.assert_array_equal(g, [0.0, 1.0])
 
 
 def test_sigmoid_is_stable_and_its_gradient_finite():
     x = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])
-    y = mgx.sigmoid(mgx.array(x))
+    y = mgx.sigmoid(mgx.Tensor(x))
     assert y.data[0] == 0.0 and y.data[-1] == 1.0 and y.data[2] == 0.5
     (g,) = grad_of(mgx.sigmoid, x)
     assert np.all(np.isfinite(g)) and g[0] == 0.0 and g[2] == 0.25
 
 
 def test_nan_and_inf_follow_ieee():
-    y = mgx.log(mgx.array([0.0, -1.0]))
+    y = mgx.log(mgx.Tensor([0.0, -1.0]))
     assert y.data[0] == -np.inf and np.isnan(y.data[1])
-    assert mgx.exp(mgx.array([1000.0])).data[0] == np.inf
+    assert mgx.exp(mgx.Tensor([1000.0])).data[0] == np.inf
 
 
 # ---------------------------------------------------------------------------
@@ -190,34 +190,34 @@ def test_indexing_variants():
         "mixed": (lambda a: a[0, [2, 0], ::-1], x[0, [2, 0], ::-1]),
     }
     for name, (fn, expected) in cases.items():
-        t = mgx.array(x)
+        t = mgx.Tensor(x)
         y = fn(t)
         np.testing.assert_array_equal(y.data, expected, err_msg=name)
         y.backward(grad=np.ones(y.shape))
         # the gradient counts how often each element was picked (x holds 0, 1, 2, ...: its own positions)
         count = np.zeros(x.size)
-        np.add.at(count, fn(mgx.array(np.arange(x.size).reshape(x.shape))).data.astype(int).ravel(), 1.0)
+        np.add.at(count, fn(mgx.Tensor(np.arange(x.size).reshape(x.shape))).data.astype(int).ravel(), 1.0)
         np.testing.assert_array_equal(t.grad, count.reshape(x.shape), err_msg=name)
 
 
 def test_bad_indices():
-    x = mgx.array([1.0, 2.0])
+    x = mgx.Tensor([1.0, 2.0])
     with pytest.raises(IndexError):
         x[5]
     with pytest.raises(IndexError):
         x[np.array([0.5])]
     with pytest.raises(IndexError):
-        x[mgx.array([0.5])]
+        x[mgx.Tensor([0.5])]
 
 
 # ---------------------------------------------------------------------------
 # Bad shapes and values: ValueError naming both shapes
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("fn, shapes", [
-    (lambda: mgx.array(np.ones((2, 3))) @ mgx.array(np.ones((2, 3))), ["(2, 3)", "(2, 3)"]),
-    (lambda: mgx.matmul(np.ones(3), mgx.array(np.ones(4))), ["(3,)", "(4,)"]),
-    (lambda: mgx.array(np.ones((2, 3))) + mgx.array(np.ones(4)), ["(2,3)", "(4,)"]),
-    (lambda: mgx.array(np.ones((2, 3))) * np.ones((3, 3)), ["(2,3)", "(3,3)"]),
+    (lambda: mgx.Tensor(np.ones((2, 3))) @ mgx.Tensor(np.ones((2, 3))), ["(2, 3)", "(2, 3)"]),
+    (lambda: mgx.matmul(np.ones(3), mgx.Tensor(np.ones(4))), ["(3,)", "(4,)"]),
+    (lambda: mgx.Tensor(np.ones((2, 3))) + mgx.Tensor(np.ones(4)), ["(2,3)", "(4,)"]),
+    (lambda: mgx.Tensor(np.ones((2, 3))) * np.ones((3, 3)), ["(2,3)", "(3,3)"]),
     (lambda: mgx.concatenate([mgx.zeros((2, 3)), mgx.zeros((2, 4))]), ["(2, 3)", "(2, 4)"]),
     (lambda: mgx.stack([mgx.zeros(2), mgx.zeros(3)]), ["(2,)", "(3,)"]),
     (lambda: mgx.reshape(mgx.zeros((2, 3)), (4, 2)), ["(2, 3)", "(4, 2)"]),
@@ -234,7 +234,7 @@ def test_shape_mismatches_name_both_shapes(fn, shapes):
 
 
 @pytest.mark.parametrize("fn, error", [
-    (lambda: mgx.matmul(mgx.array(2.0), mgx.zeros(2)), ValueError),
+    (lambda: mgx.matmul(mgx.Tensor(2.0), mgx.zeros(2)), ValueError),
     (lambda: mgx.squeeze(mgx.zeros((2, 3)), 0), ValueError),
     (lambda: mgx.transpose(mgx.zeros((2, 3)), (0, 0)), ValueError),
     (lambda: mgx.swapaxes(mgx.zeros((2, 3)), 0, 2), ValueError),
@@ -249,7 +249,7 @@ def test_shape_mismatches_name_both_shapes(fn, shapes):
     (lambda: mgx.exp(np.array([None])), TypeError),
     (lambda: mgx.exp(1j), TypeError),
     (lambda: mgx.maximum(mgx.zeros(2), "x"), TypeError),
-    (lambda: mgx.array([1.0]) ** "a", TypeError),
+    (lambda: mgx.Tensor([1.0]) ** "a", TypeError),
 ])
 def test_bad_arguments(fn, error):
     with pytest.raises(error):
@@ -257,7 +257,7 @@ def test_bad_arguments(fn, error):
 
 
 def test_astype():
-    x = mgx.array([1.5, 2.5])
+    x = mgx.Tensor([1.5, 2.5])
     y = mgx.astype(x, np.float32)
     assert y.dtype == np.float32
     (y * 2.0).sum().backward()
@@ -267,10 +267,10 @@ def test_astype():
 
 
 def test_min_and_max_of_integer_and_bool_arrays():
-    assert int(mgx.min(mgx.array(np.array([0, 5, 3], np.uint8)))) == 0  # no negation trick: unsigned is safe
-    assert int(mgx.max(mgx.array(np.array([0, 5, 3], np.uint8)))) == 5
-    assert bool(mgx.min(mgx.array([True, False]))) is False
-    x = mgx.array([4, 1, 1])
+    assert int(mgx.min(mgx.Tensor(np.array([0, 5, 3], np.uint8)))) == 0  # no negation trick: unsigned is safe
+    assert int(mgx.max(mgx.Tensor(np.array([0, 5, 3], np.uint8)))) == 5
+    assert bool(mgx.min(mgx.Tensor([True, False]))) is False
+    x = mgx.Tensor([4, 1, 1])
     mgx.min(x).backward()
     np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5])
     assert x.grad.dtype == np.float64

@@ -115,7 +115,7 @@ COMPARE = [operator.lt, operator.le, operator.gt, operator.ge, operator.eq, oper
 @pytest.mark.parametrize("other", [2.0, 3, np.float64(2.0), np.array([1.5, 2.5]), [1.5, 2.5]],
                          ids=["float", "int", "numpy scalar", "ndarray", "list"])
 def test_operators_with_plain_values_on_either_side(op, other):
-    t = mgx.array([1.25, 0.5])
+    t = mgx.Tensor([1.25, 0.5])
     plain = np.asarray(other)
     for result, expected in ((op(t, other), op(t.data, plain)), (op(other, t), op(plain, t.data))):
         assert isinstance(result, Tensor), type(result)
@@ -123,7 +123,7 @@ def test_operators_with_plain_values_on_either_side(op, other):
 
 
 def test_ndarray_on_the_left_records_a_gradient():
-    x = mgx.array([1.0, 2.0])
+    x = mgx.Tensor([1.0, 2.0])
     y = np.array([3.0, 4.0]) * x + np.array([1.0, 1.0]) @ mgx.stack([x, x])
     assert isinstance(y, Tensor)
     y.sum().backward()
@@ -132,13 +132,13 @@ def test_ndarray_on_the_left_records_a_gradient():
 
 def test_matmul_operator_both_sides():
     a = np.arange(6.0).reshape(2, 3)
-    t = mgx.array(np.ones((3, 2)))
+    t = mgx.Tensor(np.ones((3, 2)))
     assert isinstance(a @ t, Tensor) and isinstance(t.T @ a.T, Tensor)
     np.testing.assert_array_equal((a @ t).data, a @ np.ones((3, 2)))
 
 
 def test_unary_operators_and_numpy_ufuncs():
-    x = mgx.array([-1.0, 2.0])
+    x = mgx.Tensor([-1.0, 2.0])
     np.testing.assert_array_equal((-x).data, [1.0, -2.0])
     assert (+x) is x
     np.testing.assert_array_equal(abs(x).data, [1.0, 2.0])
@@ -149,7 +149,7 @@ def test_unary_operators_and_numpy_ufuncs():
 
 
 def test_operator_with_unsupported_type_raises_type_error():
-    x = mgx.array([1.0])
+    x = mgx.Tensor([1.0])
     with pytest.raises(TypeError):
         x + "a"
     with pytest.raises(TypeError):
@@ -161,7 +161,7 @@ def test_operator_with_unsupported_type_raises_type_error():
 
 
 def test_comparisons_have_no_gradient():
-    x = mgx.array([1.0, -2.0, 3.0])
+    x = mgx.Tensor([1.0, -2.0, 3.0])
     mask = x > 0
     assert mask.dtype == np.bool_ and mask.is_leaf and mask._prim is None
     y = mgx.where(mask, x * 2.0, x * -1.0).sum()
@@ -195,7 +195,7 @@ def test_item_assignment_to_a_traced_variable_is_refused():
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("shape", [(), (1,), (1, 1), (1, 1, 1)])
 def test_implicit_seed_for_size_one_outputs(shape):
-    x = mgx.array(np.full(shape, 3.0))
+    x = mgx.Tensor(np.full(shape, 3.0))
     (x * x).backward()
     np.testing.assert_array_equal(x.grad, np.full(shape, 6.0))
     assert x.grad.shape == shape
@@ -203,14 +203,14 @@ def test_implicit_seed_for_size_one_outputs(shape):
 
 @pytest.mark.parametrize("shape", [(2,), (0,), (2, 3)])
 def test_no_implicit_seed_for_larger_outputs(shape):
-    y = mgx.array(np.ones(shape)) * 2.0
+    y = mgx.Tensor(np.ones(shape)) * 2.0
     with pytest.raises(ValueError, match="grad") as info:
         y.backward()
     assert str(shape) in str(info.value)
 
 
 def test_backward_with_grad_and_shape_check():
-    x = mgx.array([1.0, 2.0, 3.0])
+    x = mgx.Tensor([1.0, 2.0, 3.0])
     y = x * x
     y.backward(grad=[1.0, 0.0, 2.0])
     np.testing.assert_array_equal(x.grad, [2.0, 0.0, 12.0])
@@ -219,7 +219,7 @@ def test_backward_with_grad_and_shape_check():
 
 
 def test_backward_accumulates_and_zero_grad_resets():
-    x = mgx.array([1.0, 2.0])
+    x = mgx.Tensor([1.0, 2.0])
     y = (x * x).sum()
     y.backward()
     y.backward()  # accumulates: 2 * 2x
@@ -231,7 +231,7 @@ def test_backward_accumulates_and_zero_grad_resets():
 
 
 def test_reused_node_accumulates_like_scalar():
-    a = mgx.array(3.0)
+    a = mgx.Tensor(3.0)
     b = a + a
     c = b * b  # c = 4a², dc/da = 8a
     c.backward()
@@ -240,7 +240,7 @@ def test_reused_node_accumulates_like_scalar():
 
 
 def test_intermediate_gradients_are_not_aliased():
-    x = mgx.array([1.0, 2.0])
+    x = mgx.Tensor([1.0, 2.0])
     y = x + 0.0
     z = y + 0.0  # cotangents flow through unchanged: the arrays must not be shared
     z.sum().backward()
@@ -253,7 +253,7 @@ def test_intermediate_gradients_are_not_aliased():
 
 
 def test_user_seed_is_not_aliased():
-    x = mgx.array([1.0, 2.0])
+    x = mgx.Tensor([1.0, 2.0])
     seed = np.ones(2)
     (x * 1.0).backward(grad=seed)
     seed[0] = 100.0
@@ -262,7 +262,7 @@ def test_user_seed_is_not_aliased():
 
 def test_float32_stays_float32_end_to_end():
     rng = np.random.default_rng(0)
-    w = mgx.array(rng.standard_normal((3, 2)).astype(np.float32))
+    w = mgx.Tensor(rng.standard_normal((3, 2)).astype(np.float32))
     x = rng.standard_normal((4, 3)).astype(np.float32)
     h = mgx.tanh(x @ w + 1) * 0.5 - 2.0 / (1.0 + mgx.exp(-(x @ w)))
     loss = mgx.mean(mgx.log_softmax(h, axis=-1)[np.arange(4), [0, 1, 1, 0]] ** 2)
@@ -272,19 +272,19 @@ def test_float32_stays_float32_end_to_end():
 
 
 def test_integer_inputs_give_float64_gradients():
-    x = mgx.array([1, 2, 3])
+    x = mgx.Tensor([1, 2, 3])
     (x * 2.5).sum().backward()
     assert x.grad.dtype == np.float64
     np.testing.assert_array_equal(x.grad, [2.5, 2.5, 2.5])
-    i = mgx.array([1, 2, 3])
+    i = mgx.Tensor([1, 2, 3])
     (i * i).sum().backward()  # an integer result: seeded with float64 ones
     np.testing.assert_array_equal(i.grad, [2.0, 4.0, 6.0])
     assert i.grad.dtype == np.float64
 
 
 def test_mixed_precision_gradient_takes_each_inputs_dtype():
-    a = mgx.array(np.ones(2, np.float32))
-    b = mgx.array(np.ones(2, np.float64))
+    a = mgx.Tensor(np.ones(2, np.float32))
+    b = mgx.Tensor(np.ones(2, np.float64))
     y = (a * b).sum()
     assert y.dtype == np.float64  # numpy's promotion
     y.backward()
@@ -292,7 +292,7 @@ def test_mixed_precision_gradient_takes_each_inputs_dtype():
 
 
 def test_backward_inside_no_grad_is_an_error():
-    x = mgx.array([1.0])
+    x = mgx.Tensor([1.0])
     y = (x * 2.0).sum()
     with mgx.no_grad():
         with pytest.raises(RuntimeError):
@@ -300,14 +300,14 @@ def test_backward_inside_no_grad_is_an_error():
 
 
 def test_no_grad_records_nothing():
-    x = mgx.array([1.0, 2.0])
+    x = mgx.Tensor([1.0, 2.0])
     with mgx.no_grad():
         y = mgx.tanh(x) * 2.0
     assert y.is_leaf and isinstance(y, Tensor)
 
 
 def test_detach_and_stop_gradient():
-    x = mgx.array(2.0)
+    x = mgx.Tensor(2.0)
     y = x * x
     d = y.detach()
     assert d.is_leaf and float(d) == 4.0
@@ -317,7 +317,7 @@ def test_detach_and_stop_gradient():
 
 
 def test_data_assignment_updates_a_parameter():
-    w = mgx.array([1.0, 2.0])
+    w = mgx.Tensor([1.0, 2.0])
     (w * w).sum().backward()
     w.data -= 0.1 * w.grad
     np.testing.assert_allclose(w.data, [0.8, 1.6])
@@ -328,7 +328,7 @@ def test_data_assignment_updates_a_parameter():
 def test_graph_is_freed_by_reference_counting():
     gc.disable()
     try:
-        x = mgx.array(np.ones(3))
+        x = mgx.Tensor(np.ones(3))
         y = mgx.tanh(x * 2.0).sum()
         y.backward()
         ref = weakref.ref(y)
@@ -340,7 +340,7 @@ def test_graph_is_freed_by_reference_counting():
 
 
 def test_deep_tensor_chain_backward():
-    x = mgx.array(np.ones(2))
+    x = mgx.Tensor(np.ones(2))
     y = x
     for _ in range(5000):
         y = y * 1.0001
@@ -349,7 +349,7 @@ def test_deep_tensor_chain_backward():
 
 
 def test_numpy_reductions_keep_the_graph():
-    x = mgx.array([1.0, 2.0, 4.0])
+    x = mgx.Tensor([1.0, 2.0, 4.0])
     for fn in (np.sum, np.mean, np.max, np.min, np.var, np.std):
         y = fn(x * x)
         assert isinstance(y, Tensor), fn.__name__

@@ -5,7 +5,8 @@ through (``x * y``, ``mgx.exp(x)``, and the derivative rules themselves):
 
 1. Among the arguments, find the node of the **innermost active level**
    (see :mod:`microgradx.core.state`).  Nodes of levels that are not active are
-   constants: they are replaced by their values.
+   constants: they are replaced by their values.  Plain arrays
+   (``mgx.array``, level :data:`~microgradx.core.state.PLAIN`) are never active.
 2. No active node: compute ``prim.forward`` on the plain values and return a
    plain value (float or ndarray).
 3. Otherwise unwrap the arguments of that level to their values and call
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import threading
 
-from .state import _state, is_active
+from .state import _state, effective_level, is_active
 
 __all__ = ["Node", "apply", "node_types", "register_node_type", "raw_value"]
 
@@ -84,17 +85,23 @@ def raw_value(x):
 
 
 def _strip_inactive(args):
-    """Replace nodes of inactive levels by their values; return (innermost active node or None, args)."""
+    """Replace nodes of inactive levels by their values.
+
+    Returns (innermost active node or None, its effective level, args).
+    """
     types = _node_types
     cleaned = []
     best = None
+    best_level = 0
     for a in args:
         while isinstance(a, types) and not is_active(a._level):
             a = a._inner()
         cleaned.append(a)
-        if isinstance(a, types) and (best is None or a._level > best._level):
-            best = a
-    return best, tuple(cleaned)
+        if isinstance(a, types):
+            level = effective_level(a._level)
+            if best is None or level > best_level:
+                best, best_level = a, level
+    return best, best_level, tuple(cleaned)
 
 
 def apply(prim, *args, **params):
@@ -127,25 +134,30 @@ def apply(prim, *args, **params):
     # Step 1: the node of the innermost active level (nodes of inactive levels become constants)
     types = _node_types
     top = None
+    top_level = 0
     for a in args:
         if isinstance(a, types):
             level = a._level
             if level == 0:  # state.is_active(0), inlined: this is the hot path
                 active = not _state.no_grad_depth and not _state.active
+            elif level < 0:  # a plain value (mgx.array): never records
+                active = False
             else:
                 active = is_active(level)
+                if level < 1:  # a floating hand-made Dual: just inside the innermost transform
+                    level = effective_level(level)
             if not active:
-                top, args = _strip_inactive(args)
+                top, top_level, args = _strip_inactive(args)
                 break
-            if top is None or level > top._level:
-                top = a
+            if top is None or level > top_level:
+                top, top_level = a, level
     if top is None:  # Step 2: plain values
         return prim.forward(*args, **params) if params else prim.forward(*args)
     kind = top._kind
     if kind == "scalar":
         return top._apply(prim, args, params)
     # Step 3: unwrap the operands of that level
-    level = top._level
+    level = top_level
     cls = type(top)
     values = []
     at_level = []
@@ -154,7 +166,7 @@ def apply(prim, *args, **params):
         if not isinstance(a, types):  # a plain value: a constant
             values.append(a)
             at_level.append(None)
-        elif a._level == level:
+        elif a._level == level or (a._level < 1 and effective_level(a._level) == level):
             if type(a) is not cls and a._kind != kind:  # (the type test first: it spares a lookup)
                 if not isinstance(a, Node):  # e.g. the compiled Scalar
                     raise TypeError(
@@ -181,7 +193,10 @@ def apply(prim, *args, **params):
         out = prim.forward(*values, **params) if params else prim.forward(*values)
     if prim.vjp is None and prim.jvp is None:  # no derivative (comparisons, sign): a constant
         return out
-    # Step 4: wrap the result as a node of this level
+    # Step 4: wrap the result as a node of this level (a floating hand-made Dual's result floats on
+    # unless it holds nodes of a transform, which pin it just inside that transform)
+    if level != top._level and not any(isinstance(v, types) and v._level >= 1 for v in values):
+        level = top._level
     return cls._record(out, level, prim, tuple(at_level), tuple(values), params)
 
 

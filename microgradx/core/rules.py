@@ -481,20 +481,31 @@ POW = elementwise("pow", _pick(fm.pow, np.power, 2), [_dpow_dbase, _dpow_dexpone
                   ["d(x^y)/dx = y·x^(y-1)", "d(x^y)/dy = x^y·ln x"], ufunc=np.power, symbol="**")
 
 
+# max and min send the cotangent to the operand they picked: the larger (smaller) one, or the nan one, as
+# np.maximum and np.minimum pass nan on (x first when both are nan); ties share it equally.
 def _dmax_first(x, y, out):
-    return mask(x > y, out) + 0.5 * mask(x == y, out)
+    return mask(x > y, out) + mask(x != x, out) + 0.5 * mask(x == y, out)
 
 
 def _dmax_second(x, y, out):
-    return mask(y > x, out) + 0.5 * mask(x == y, out)
+    return mask(y > x, out) + mask(y != y, out) * mask(x == x, out) + 0.5 * mask(x == y, out)
+
+
+def _dmin_first(x, y, out):
+    return mask(x < y, out) + mask(x != x, out) + 0.5 * mask(x == y, out)
+
+
+def _dmin_second(x, y, out):
+    return mask(y < x, out) + mask(y != y, out) * mask(x == x, out) + 0.5 * mask(x == y, out)
 
 
 MAXIMUM = elementwise("maximum", _pick(fm.maximum, np.maximum, 2), [_dmax_first, _dmax_second],
-                      ["1 where x > y, ½ at ties, else 0", "1 where y > x, ½ at ties, else 0"],
+                      ["1 where x > y or x is nan, ½ at ties, else 0",
+                       "1 where y > x or y (not x) is nan, ½ at ties, else 0"],
                       ufunc=np.maximum, commutative=True)
-MINIMUM = elementwise("minimum", _pick(fm.minimum, np.minimum, 2), [lambda x, y, out: _dmax_second(x, y, out),
-                                                         lambda x, y, out: _dmax_first(x, y, out)],
-                      ["1 where x < y, ½ at ties, else 0", "1 where y < x, ½ at ties, else 0"],
+MINIMUM = elementwise("minimum", _pick(fm.minimum, np.minimum, 2), [_dmin_first, _dmin_second],
+                      ["1 where x < y or x is nan, ½ at ties, else 0",
+                       "1 where y < x or y (not x) is nan, ½ at ties, else 0"],
                       ufunc=np.minimum, commutative=True)
 
 

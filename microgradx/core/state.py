@@ -10,9 +10,18 @@ differentiation it belongs to:
 * levels ``1, 2, 3, ...`` belong to running transforms (``grad``, ``jvp``, ...).
   Each call of a transform takes the next number, so a transform nested inside
   another always gets a *larger* level: larger means *inner*.
+* level ``-1`` (:data:`PLAIN`) holds **plain values**: arrays made with
+  ``mgx.array`` (or ``zeros``, ``ones``, ...), results of operations on
+  plain values only, and what the transforms return.  It is never active,
+  so a plain array is a constant everywhere and records nothing -- as an
+  ``mx.array`` in MLX.  ``p = p - lr * g`` in a training loop therefore keeps
+  no history from one step to the next.
 * a hand-made :class:`~microgradx.Dual` sits on a fractional level just inside
   whatever its primal contains (see :func:`user_dual_level`); those are always
-  active.
+  active.  One made from plain values (a level below 1) *floats*: wherever it
+  is used it counts as just inside the innermost running transform
+  (:func:`effective_level`), so its ε is never confused with a transform's --
+  ``(c * x).tangent`` inside ``mgx.jvp`` is ``c``'s part, not the transform's.
 
 A node's value may itself be a node of an outer (smaller) level.  An operation
 works on the innermost active level first, which is how nested transforms keep
@@ -21,7 +30,8 @@ their perturbations apart.
 The levels are thread-local.  The other mutable state of the package is
 process-wide and safe under threads: the epoch counter below (``next`` on an
 ``itertools.count`` is atomic under the GIL), the compiled Scalar's flag setter
-(set once, at import), and the rule table with its registration hooks (filled at
+(set once, at import), the lock that lets one eager ``backward()`` sweep run at a
+time (:data:`eager_sweep`), and the rule table with its registration hooks (filled at
 import).
 
 Examples
@@ -42,6 +52,7 @@ import threading
 from collections.abc import Iterator
 
 __all__ = [
+    "PLAIN",
     "eager_enabled",
     "is_active",
     "no_grad",
@@ -49,7 +60,12 @@ __all__ = [
     "new_epoch",
     "user_dual_level",
     "active_levels",
+    "eager_sweep",
+    "effective_level",
 ]
+
+
+PLAIN = -1  # the level of plain values (mgx.array): never active, never recorded
 
 
 class _State(threading.local):
@@ -57,6 +73,7 @@ class _State(threading.local):
         self.no_grad_depth = 0  # > 0 inside ``no_grad()``
         self.active: list[int] = []  # levels of the transforms now running, outer first
         self.counter = 0  # last transform level handed out
+        self.sweeping = False  # True while this thread runs an eager backward() sweep
 
 
 _state = _State()
@@ -82,9 +99,13 @@ def is_active(level: float) -> bool:
     True
     >>> is_active(12345)  # a transform level that is not running
     False
+    >>> is_active(PLAIN)  # plain values never record
+    False
     """
     if level == 0:
         return _state.no_grad_depth == 0 and not _state.active
+    if level < 0:  # plain values
+        return False
     if level != int(level):  # hand-made Duals
         return True
     return level in _state.active
@@ -164,6 +185,23 @@ def user_dual_level(inner: float) -> float:
     return inner + (int(inner) + 1 - inner) / 2
 
 
+def effective_level(level: float) -> float:
+    """The level a node of ``level`` takes part in now: a floating hand-made Dual's (below 1) moves
+    just inside the innermost running transform; every other level is what it says.
+
+    Examples
+    --------
+    >>> effective_level(0.5), effective_level(3)
+    (0.5, 3)
+    >>> with transform_level() as k:
+    ...     effective_level(0.5) == k + 0.5
+    True
+    """
+    if 0 < level < 1 and _state.active:
+        return _state.active[-1] + level
+    return level
+
+
 def new_epoch() -> int:
     """A fresh visit mark for one graph walk (see :mod:`microgradx.core.engine`).
 
@@ -195,3 +233,57 @@ def _register_compiled_eager_flag(setter) -> None:  # called by microgradx.core.
 def _set_compiled_eager() -> None:
     if _compiled_setter is not None:
         _compiled_setter(eager_enabled())
+
+
+# ---------------------------------------------------------------------------
+# One eager backward() sweep at a time
+# ---------------------------------------------------------------------------
+class _EagerSweep:
+    """Context manager around every eager ``backward()`` sweep (Tensor and both Scalars).
+
+    An eager sweep writes into objects that other threads may share: the
+    ``.grad`` of leaves (a Tensor's ``grad += g`` runs with the GIL released),
+    and the cotangents, visit marks and counters of every node it passes --
+    shared too when two losses were built from one intermediate node.  Two
+    sweeps interleaving there lose or double contributions.  So sweeps take
+    turns: a process-wide lock admits one at a time (recording graphs and the
+    function transforms, which own their nodes, run in parallel as before).
+    Concurrent ``backward()`` calls over shared leaves or shared intermediate
+    nodes are therefore exact: the result is that of running them one after
+    the other.
+
+    A ``backward()`` started *during* a sweep in the same thread (from a
+    rule, a ``_accumulate_grad`` override, a ``__del__``) would read
+    cotangents the running sweep has not finished; it raises
+    ``RuntimeError`` instead.
+
+    Examples
+    --------
+    >>> with eager_sweep:
+    ...     with eager_sweep:  # doctest: +ELLIPSIS
+    ...         pass
+    Traceback (most recent call last):
+    ...
+    RuntimeError: backward() was called while a backward() sweep is running in the same thread ...
+    """
+
+    __slots__ = ()
+    _lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        state = _state
+        if state.sweeping:
+            raise RuntimeError(
+                "backward() was called while a backward() sweep is running in the same thread (from a rule, "
+                "a hook or a __del__); the running sweep's cotangents are incomplete. Call backward() again "
+                "after it returns"
+            )
+        self._lock.acquire()
+        state.sweeping = True
+
+    def __exit__(self, *exc) -> None:
+        _state.sweeping = False
+        self._lock.release()
+
+
+eager_sweep = _EagerSweep()

@@ -273,7 +273,7 @@ def no_unbroadcast() -> Iterator[None]:
     it stores the gradient of ``b`` -- 12 numbers for a place that holds 3.
 
     >>> import numpy as np, microgradx as mgx
-    >>> b = mgx.array(np.zeros(3))
+    >>> b = mgx.Tensor(np.zeros(3))
     >>> with no_unbroadcast():
     ...     mgx.sum(mgx.array(np.ones((4, 3))) + b).backward()
     Traceback (most recent call last):

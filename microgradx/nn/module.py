@@ -294,6 +294,7 @@ class Module:
                 raise TypeError(f"load_parameters: {name!r} must be numbers; got dtype {value.dtype}")
             if isinstance(param, Tensor):
                 np.copyto(param.data, value, casting="same_kind")
+                param._bump_version()  # graphs recorded before saved the old values
             else:
                 param.data = float(value)
 

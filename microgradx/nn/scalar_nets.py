@@ -10,6 +10,7 @@ Examples
 from __future__ import annotations
 
 import operator
+import random
 
 from ..core.arguments import positive_int as _positive_int
 from ..core.arguments import random_generator as _generator
@@ -32,9 +33,12 @@ class Neuron(Module):
     nonlin : bool, default True
         Apply relu (False: a linear neuron, as micrograd's last layer).
     seed : None, int or numpy.random.Generator, keyword-only
-        Weights are drawn uniformly from [-1, 1) as in micrograd; the bias
-        starts at 0.  Pass a seed or Generator for a reproducible net
-        (None: a fresh random one each time).
+        Weights are drawn uniformly from [-1, 1]; the bias starts at 0.
+        None (the default) draws them exactly as micrograd does, one
+        ``random.uniform(-1, 1)`` of Python's :mod:`random` per weight, so
+        ``random.seed(1337)`` before building a net gives micrograd's own
+        initial model.  An int or Generator draws them from numpy instead,
+        reproducibly and without touching Python's generator.
     scalar_class : type, keyword-only
         Scalar type of the weights; default ``mgx.Scalar`` (the active
         backend's).  ``microgradx.nodes.scalar.Scalar`` gives the reference one.
@@ -56,8 +60,10 @@ class Neuron(Module):
         cls = _scalar_class() if scalar_class is None else scalar_class
         if not isinstance(cls, type):
             raise TypeError(f"scalar_class must be a Scalar class; got {type(cls).__name__}")
-        rng = _generator(seed)
-        self.w = [cls(float(v)) for v in rng.uniform(-1.0, 1.0, nin)]
+        if seed is None:  # micrograd's draw, from Python's generator
+            self.w = [cls(random.uniform(-1, 1)) for _ in range(nin)]
+        else:
+            self.w = [cls(float(v)) for v in _generator(seed).uniform(-1.0, 1.0, nin)]
         self.b = cls(0.0)
         self.nonlin = bool(nonlin)
 
@@ -102,7 +108,8 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, **kwargs):
         nout = _positive_int(nout, "nout")
-        kwargs["seed"] = _generator(kwargs.get("seed"))
+        if kwargs.get("seed") is not None:
+            kwargs["seed"] = _generator(kwargs["seed"])
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def forward(self, x):
@@ -129,7 +136,9 @@ class MLP(Module):
     nouts : list of int
         Layer sizes; the last layer has no relu.
     seed : None, int or numpy.random.Generator, keyword-only
-        Reproducible initialisation (see :class:`Neuron`).
+        None: micrograd's initialisation from Python's :mod:`random` (so
+        ``random.seed`` reproduces micrograd's model); an int or Generator:
+        reproducible numpy draws (see :class:`Neuron`).
     scalar_class : type, keyword-only
         Scalar type of the weights (default: the active backend's ``mgx.Scalar``).
 
@@ -147,7 +156,7 @@ class MLP(Module):
 
     def __init__(self, nin: int, nouts: list[int], *, seed=None, scalar_class: type | None = None):
         sizes = [_positive_int(nin, "nin")] + _sizes(nouts)
-        rng = _generator(seed)
+        rng = None if seed is None else _generator(seed)
         self.layers = [
             Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1, seed=rng, scalar_class=scalar_class)
             for i in range(len(nouts))

@@ -28,13 +28,14 @@ Examples
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
 from ..core import dispatch, engine
 from ..core import rules as R
 from ..core.dispatch import Node, node_types
-from ..core.state import eager_enabled
+from ..core.state import eager_enabled, eager_sweep
 
 __all__ = ["Scalar"]
 
@@ -42,9 +43,14 @@ _NO_PARAMS: dict = {}
 
 
 def _real(x, name: str) -> float:
+    if type(x) is float:
+        return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{name} must be a real number (int or float); got {type(x).__name__}")
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:
+        raise OverflowError(f"{name} is too large for a float: {x!r:.40}") from None
 
 
 class Scalar(Node):
@@ -60,9 +66,16 @@ class Scalar(Node):
     Attributes
     ----------
     data : float
-        The value.
+        The value (assigning anything but a real number is a TypeError).
     grad : float
         d(output)/d(this node), accumulated by ``backward()``; starts at 0.0.
+
+    Notes
+    -----
+    Scalar cannot be subclassed (a TypeError): its compiled twin is a final C
+    type -- its operators test ``type(x) is Scalar`` and call their C
+    functions directly, which is where its speed comes from -- and the two
+    classes behave the same.  Wrap a Scalar, or add functions, instead.
 
     Examples
     --------
@@ -73,16 +86,19 @@ class Scalar(Node):
     0.786448
     """
 
-    __slots__ = ("data", "grad", "_label", "_prim", "_parents", "_saved", "_mark", "_cot",
+    __slots__ = ("_data", "_grad", "_label", "_prim", "_parents", "_saved", "_mark", "_cot",
                  "_consumers", "_pending", "__weakref__")
     _kind = "scalar"
     _level = 0
     _params = _NO_PARAMS
     __array_ufunc__ = None  # numpy must not treat a Scalar as an object array element
 
+    def __init_subclass__(cls, **kwargs):
+        raise TypeError("Scalar cannot be subclassed (its compiled twin is a final C type; see the class notes)")
+
     def __init__(self, data, label: str = ""):
-        self.data = _real(data, "Scalar data")
-        self.grad = 0.0
+        self._data = _real(data, "Scalar data")
+        self._grad = 0.0
         self.label = label
         self._prim = None
         self._parents = ()
@@ -92,18 +108,75 @@ class Scalar(Node):
         self._consumers = 0  # nodes recorded with this one as an operand (one per operand slot)
         self._pending = 0  # during a sweep: consumers that have not yet sent their cotangent
 
+    @property
+    def data(self) -> float:
+        """The value (a float).
+
+        >>> s = Scalar(1.0); s.data = 2; s.data
+        2.0
+        """
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = _real(value, "data")
+
+    @property
+    def grad(self) -> float:
+        """d(output)/d(this node), accumulated by ``backward()`` (a float).
+
+        >>> s = Scalar(1.0); s.grad = None
+        Traceback (most recent call last):
+        ...
+        TypeError: grad must be a real number (int or float); got NoneType
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = _real(value, "grad")
+
+    # copy, deepcopy and pickle rebuild a node as a leaf (_restore_leaf), then record it on the same
+    # operands (__setstate__), which count one more consumer; marks and cotangents belong to one sweep.
     def __reduce__(self):
-        # copy, deepcopy and pickle rebuild a node through _restore, which records it like any new
-        # node (its operands count one more consumer); marks and cotangents belong to one sweep
-        prim = self._prim.name if self._prim is not None else None
-        return (_restore, (self.data, self.grad, self._label, prim, self._parents, self._saved))
+        if self._prim is None:
+            return (_restore_leaf, (self._data, self._grad, self._label))
+        state = (_ancestors_first(self), self._prim.name, self._parents, self._saved)
+        return (_restore_leaf, (self._data, self._grad, self._label), state)
+
+    def __setstate__(self, state) -> None:
+        _, prim, parents, saved = state
+        if self._prim is not None or self._consumers:
+            raise ValueError("__setstate__: only a new leaf can be given a recorded state")
+        if prim not in R.table:
+            raise ValueError(f"no rule-table primitive named {prim!r}")
+        if type(parents) is not tuple or type(saved) is not tuple or len(parents) != len(saved):
+            raise ValueError("__setstate__: parents and saved must be tuples of one length")
+        if any(p is not None and type(p) is not Scalar for p in parents):
+            raise TypeError("__setstate__: parents must be Scalars or None")
+        self._prim = R.table[prim]
+        self._parents = parents
+        self._saved = saved
+        for p in parents:
+            if p is not None:
+                p._consumers += 1
+
+    def __deepcopy__(self, memo):
+        return _deepcopy_graph(self, memo)
+
+    def __copy__(self):
+        # a new node recorded on the same operands (no walk of the graph: see _ancestors_first)
+        s = _restore_leaf(self._data, self._grad, self._label)
+        if self._prim is not None:
+            s.__setstate__((None, self._prim.name, self._parents, self._saved))
+        return s
 
     # -- recording ------------------------------------------------------------------
     @classmethod
     def _new(cls, value: float, prim, parents, saved):
         s = cls.__new__(cls)
-        s.data = value
-        s.grad = 0.0
+        s._data = value
+        s._grad = 0.0
         s._label = ""
         s._prim = prim
         s._parents = parents
@@ -134,7 +207,7 @@ class Scalar(Node):
             if isinstance(a, np.generic) or type(a) is np.ndarray and a.ndim == 0 and a.dtype.kind in "biuf":
                 a = a.item()  # a numpy number (e.g. where's condition) is a number
             if isinstance(a, Scalar):
-                values.append(a.data)
+                values.append(a._data)
                 parents.append(a if record else None)
             elif isinstance(a, (numbers.Real, bool)):
                 values.append(a if isinstance(a, (float, bool)) else float(a))
@@ -160,7 +233,7 @@ class Scalar(Node):
         return self._apply(prim, args, _NO_PARAMS)
 
     def _inner(self):
-        return self.data
+        return self._data
 
     @property
     def label(self) -> str:
@@ -338,10 +411,11 @@ class Scalar(Node):
         >>> y.backward(); y.backward(); x.grad
         12.0
         """
-        engine.backward_sweep(self, 1.0)
+        with eager_sweep:  # one sweep at a time in the process, none nested (see microgradx.core.state)
+            engine.backward_sweep(self, 1.0)
 
     def _accumulate_grad(self, g) -> None:
-        self.grad += g
+        self._grad += g
 
     def zero_grad(self) -> None:
         """Set ``grad`` back to 0.0.
@@ -352,18 +426,58 @@ class Scalar(Node):
         self.grad = 0.0
 
     # -- micrograd's introspection ---------------------------------------------------------------
+    # (the engine reads _prim and _parents; these two views are for code written against micrograd)
     @property
     def _prev(self) -> tuple:
-        """The parent nodes, in operand order."""
-        return tuple(p for p in self._parents if p is not None)
+        """micrograd's ``_prev``: the operands, a number as a new leaf holding it (``()`` for a leaf).
+
+        >>> x = Scalar(3.0); [p.data for p in (x * 2 + 1)._prev]
+        [6.0, 1.0]
+        """
+        return _micrograd_prev(self)
 
     @property
     def _op(self) -> str:
-        """Name of the operation that made this node ('' for a leaf), as micrograd's ``_op``."""
-        return self._prim.name if self._prim is not None else ""
+        """micrograd's ``_op``: ``'+'``, ``'*'``, ``'ReLU'``, ``'**2'`` ... ('' for a leaf); the rule is ``_prim``.
+
+        >>> x = Scalar(3.0); (x * 2)._op, (x ** 2)._op, x.relu()._op, x.tanh()._op
+        ('*', '**2', 'ReLU', 'tanh')
+        """
+        return _micrograd_op(self)
 
     def __repr__(self) -> str:
         return f"Scalar(data={self.data!r}, grad={self.grad!r})"
+
+
+# micrograd's names for the operations it has (micrograd writes a - b as a + (-b) and a / b as a * b**-1;
+# we keep them as one node each, under their own symbols)
+_MICROGRAD_OPS = {"add": "+", "mul": "*", "relu": "ReLU", "sub": "-", "div": "/", "pow": "**"}
+
+
+def _micrograd_op(node) -> str:
+    """micrograd's ``_op`` of ``node``: '+', '*', 'ReLU', '**2' (a constant exponent), else the rule's name."""
+    prim = node._prim
+    if prim is None:
+        return ""
+    if prim.name == "pow" and node._parents[1] is None:
+        e = node._saved[1]
+        return f"**{int(e) if float(e).is_integer() else e}"
+    return _MICROGRAD_OPS.get(prim.name, prim.name)
+
+
+def _micrograd_prev(node) -> tuple:
+    """micrograd's ``_prev`` of ``node``: its operands in order, a number as a new leaf holding it (micrograd
+    wraps numbers in a ``Value`` too), except a constant exponent, which is part of ``_op``."""
+    prim = node._prim
+    if prim is None:
+        return ()
+    prev = []
+    for i, (p, v) in enumerate(zip(node._parents, node._saved)):
+        if p is not None:
+            prev.append(p)
+        elif not (prim.name == "pow" and i == 1) and type(v) is not bool:  # (bool: where's condition)
+            prev.append(type(node)(float(v)))
+    return tuple(prev)
 
 
 def _restore(data, grad, label, prim, parents, saved):
@@ -379,3 +493,63 @@ def _restore(data, grad, label, prim, parents, saved):
     s.grad = float(grad)
     s.label = label
     return s
+
+
+def _restore_leaf(data, grad, label):
+    """A leaf with this value, gradient and label (copy, deepcopy and pickle start each node with it).
+
+    >>> _restore_leaf(2.0, 0.5, "x")
+    Scalar(data=2.0, grad=0.5)
+    """
+    s = Scalar(data, label)
+    s.grad = grad
+    return s
+
+
+# Pickling a node pickles its parents first, recursively: a chain of 100,000 nodes would nest
+# 100,000 calls deep.  So the first node pickled lists its ancestors, parents first, in its state:
+# pickle (and deepcopy) then handle them one after another, and each finds its own parents done.
+# The ancestors it listed are remembered here so that their own __reduce__ lists nothing (else
+# every node would list all of its ancestors again).
+def _deepcopy_graph(root, memo):
+    """``copy.deepcopy`` of a node: its ancestors copied first, one after another (no recursion).
+
+    Nodes already in ``memo`` (copied earlier in the same deepcopy) are
+    reused, and their ancestors are not visited again.
+
+    >>> import copy
+    >>> x = Scalar(2.0); y = x * x; z = y + x
+    >>> a, c = copy.deepcopy([x, z])
+    >>> [p is a for p in c._parents[0]._parents + c._parents[1:]]
+    [True, True, True]
+    """
+    keep = memo.setdefault(id(memo), [])  # as copy.deepcopy does: the originals outlive the memo
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        if id(node) in memo:
+            stack.pop()
+            continue
+        missing = [p for p in node._parents if p is not None and id(p) not in memo]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        new = _restore_leaf(node.data, node.grad, node.label)
+        if node._prim is not None:
+            parents = tuple(None if p is None else memo[id(p)] for p in node._parents)
+            new.__setstate__((None, node._prim.name, parents, node._saved))
+        memo[id(node)] = new
+        keep.append(node)
+    return memo[id(root)]
+
+
+_listed: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> node (nodes compare by value)
+
+
+def _ancestors_first(node) -> list | None:
+    if _listed.pop(id(node), None) is node:
+        return None
+    inner = [n for n in engine.topological_order(node)[:-1] if n._prim is not None]
+    _listed.update((id(n), n) for n in inner)
+    return inner or None

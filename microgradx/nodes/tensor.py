@@ -27,6 +27,7 @@ array([2., 4., 6.])
 
 from __future__ import annotations
 
+import itertools
 import numbers
 
 import numpy as np
@@ -34,7 +35,7 @@ import numpy as np
 from ..core import backend as _backend
 from ..core import rules as R
 from ..core.dispatch import Node, apply, node_types, raw_value
-from ..core.state import is_active
+from ..core.state import PLAIN, eager_sweep, is_active
 
 __all__ = ["Tensor", "ArrayOps", "to_array", "check_array", "operand", "wrap"]
 
@@ -327,11 +328,27 @@ R.on_register(_learn_ufunc)
 
 _NO_PARAMS: dict = {}
 _new_object = object.__new__
+
+# The edit clock: it ticks at every in-place change of a Tensor's value.  A Tensor remembers the
+# clock's reading when it was made (``_stamp``) and, once changed in place, the tick of its last
+# change (``_version``, 0 before).  A node whose parent (or itself) changed after it was recorded
+# saved values that are no longer there: backward() refuses it (see Tensor._bump_version).
+_edit_ticks = itertools.count(1)
+_edit_clock = 0
 _ndarray = np.ndarray  # module globals: cheaper than np.ndarray (numpy's module __getattr__) on the hot path
 
 
 class Tensor(ArrayOps, Node):
     """An array that records the operations applied to it (reverse mode).
+
+    ``mgx.Tensor(data)`` makes an **eager leaf**: every operation on it
+    (outside a transform and ``no_grad``) is recorded, for a later
+    ``.backward()``.  ``mgx.array(data)`` makes a **plain** Tensor instead,
+    as MLX's ``mx.array``: operations on plain Tensors only record nothing
+    (and their results are plain too), so ``p = p - lr * g`` keeps no
+    history.  A plain Tensor mixed with an eager one is a constant of the
+    recorded graph.  What ``grad``, ``vjp``, ``jvp`` and the other
+    transforms return is plain.
 
     Parameters
     ----------
@@ -361,10 +378,13 @@ class Tensor(ArrayOps, Node):
     >>> y.backward()
     >>> w.grad
     array([[3., 4.]])
+    >>> p = mgx.array([1.0, 2.0])      # plain: nothing is recorded
+    >>> (p * 2.0).is_leaf
+    True
     """
 
     __slots__ = ("_value", "_level", "_prim", "_parents", "_saved", "_params",
-                 "grad", "_mark", "_cot", "label", "__weakref__")
+                 "grad", "_mark", "_cot", "label", "_stamp", "_version", "__weakref__")
     _kind = "reverse"
 
     def __init__(self, data, dtype=None, label: str = ""):
@@ -378,6 +398,8 @@ class Tensor(ArrayOps, Node):
         self._mark = 0
         self._cot = None
         self.label = label
+        self._stamp = _edit_clock
+        self._version = 0
 
     # -- construction used by the engine and the transforms -------------------
     @staticmethod
@@ -400,13 +422,14 @@ class Tensor(ArrayOps, Node):
         t._mark = 0
         t._cot = None
         t.label = ""
+        t._stamp = _edit_clock
+        t._version = 0
         return t
 
     @classmethod
     def _constant(cls, value, marker=None):
-        """An eager leaf holding a plain value (``marker``: the primitive that made it, e.g. stop_gradient)."""
-        t = cls._record(value, 0, marker, (), (), _NO_PARAMS)
-        return t
+        """A plain value (level PLAIN: records nothing; ``marker``: the primitive that made it, e.g. stop_gradient)."""
+        return cls._record(value, PLAIN, marker, (), (), _NO_PARAMS)
 
     @classmethod
     def _leaf(cls, value, level):
@@ -424,7 +447,31 @@ class Tensor(ArrayOps, Node):
 
     @data.setter
     def data(self, value):
+        if value is self._value:  # ``t.data -= x`` changed the array in place, then assigns it back
+            self._bump_version()
+            return
         self._value = check_array(np.asarray(value), "data") if not isinstance(value, node_types()) else value
+        if self._parents:  # a computed value is read by its own rule: the graph no longer matches it
+            self._bump_version()
+
+    def _bump_version(self) -> None:
+        """Note that the value changed in place (``t.data -= ...``, an optimizer step, ``load_parameters``).
+
+        Graphs recorded before the change saved this very array, so their
+        ``backward()`` would use the new values: it raises instead (as
+        PyTorch's version counter does).  Whoever writes into ``t.data`` in
+        place calls this; writes that bypass it (``t.data[0] = 1.0``) are not
+        detected.
+
+        >>> w = Tensor([1.0, 2.0]); loss = (w * w * w).sum()
+        >>> w.data -= 0.1
+        >>> loss.backward()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        RuntimeError: backward(): Tensor of shape (2,) was changed in place (t.data -= ..., ...
+        """
+        global _edit_clock
+        self._version = _edit_clock = next(_edit_ticks)
 
     # -- reverse mode ---------------------------------------------------------------
     def backward(self, grad=None) -> None:
@@ -450,6 +497,13 @@ class Tensor(ArrayOps, Node):
         array([3., 3.])
         """
         if self._level != 0:
+            if self._level == PLAIN:
+                raise RuntimeError(
+                    "backward(): this Tensor recorded no graph -- it is a plain array (made by mgx.array, "
+                    "zeros, ..., computed from plain arrays only, or returned by a transform), and plain "
+                    "arrays record nothing, as in MLX. Make the leaves you want gradients for with "
+                    "mgx.Tensor(...) (or use nn parameters), or use mgx.grad / mgx.value_and_grad"
+                )
             raise RuntimeError(
                 "backward() is for eager tensors; inside grad/vjp/jvp the transform computes gradients"
             )
@@ -470,7 +524,10 @@ class Tensor(ArrayOps, Node):
                 )
         if not is_active(0):
             raise RuntimeError("backward() inside no_grad() or a transform: nothing was recorded")
-        _backend.engine.backward_sweep(self, seed, True)
+        engine = _backend.engine
+        with eager_sweep:  # one sweep at a time (see microgradx.core.state.eager_sweep)
+            _check_versions(engine.topological_order(self))
+            engine.backward_sweep(self, seed, True)
 
     def _accumulate_grad(self, g) -> None:
         """Add ``g`` to ``.grad`` (eager ``backward()`` calls this on every node it reaches).
@@ -522,9 +579,32 @@ class Tensor(ArrayOps, Node):
         extra = ""
         if value.dtype not in (np.float64, np.int64, np.bool_):
             extra += f", dtype={value.dtype}"
-        if self._level != 0:
+        if self._level > 0:
             extra += f", level={self._level}"
         return f"Tensor({body}{extra})"
+
+
+def _check_versions(order) -> None:
+    """Refuse a graph with a node whose parent -- or itself -- changed in place after it was recorded."""
+    for node in order:
+        parents = node._parents
+        if not parents:
+            continue
+        stamp = node._stamp
+        if node._version > stamp:
+            _stale(node)
+        for p in parents:
+            if p is not None and p._version > stamp:
+                _stale(p)
+
+
+def _stale(t) -> None:
+    name = f"Tensor {t.label!r}" if t.label else "Tensor"
+    raise RuntimeError(
+        f"backward(): {name} of shape {t.shape} was changed in place (t.data -= ..., an optimizer's step(), "
+        "load_parameters) after this graph was recorded from it; the values the graph saved are gone. "
+        "Call backward() before updating, or compute the loss again"
+    )
 
 
 _READY = frozenset({Tensor, float, int})  # operand types the operators pass on unchecked

@@ -125,18 +125,39 @@ def _like_input(g, original):
     return float(g)
 
 
+def _through_hand_made(x, level, read):
+    """``read`` (how a transform reads its own node ``x``), applied through hand-made Duals around it.
+
+    A hand-made Dual used inside a transform stays just inside it (see
+    :func:`microgradx.core.state.effective_level`), so an output may be such
+    a Dual whose parts are nodes of ``level``: ``p + t·ε`` reads as
+    ``read(p) + read(t)·ε``, with the hand-made ε kept.
+    """
+    if isinstance(x, Dual) and x._level > level and x._level != int(x._level):
+        return _through_hand_made(x._primal, level, read) + Dual(0.0, 1.0) * _through_hand_made(x.tangent, level, read)
+    return read(x)
+
+
 def _unwrap(x, level):
     """The value of ``x`` one level out, if ``x`` belongs to ``level``; a Tensor in any case."""
-    if isinstance(x, Tensor) and x._level == level:
-        return _as_array(x._value)
-    if isinstance(x, Dual) and x._level == level:
-        return _as_array(x._primal)
-    return _as_array(x) if not A.is_array(x) else x
+
+    def read(x):
+        if isinstance(x, Tensor) and x._level == level:
+            return _as_array(x._value)
+        if isinstance(x, Dual) and x._level == level:
+            return _as_array(x._primal)
+        return _as_array(x) if not A.is_array(x) else x
+
+    return _through_hand_made(x, level, read)
 
 
 def _sweep(out, cotangent, level) -> None:
     """Send ``cotangent`` from ``out`` back to the tracers of ``level`` (nothing if ``out`` ignores them)."""
-    if isinstance(out, Tensor) and out._level == level:
+    if isinstance(out, Dual) and out._level > level and out._level != int(out._level):  # see _through_hand_made
+        _sweep(out._primal, cotangent, level)
+        if out._tangent is not None:
+            _sweep(out._tangent, Dual(0.0, 1.0) * cotangent, level)
+    elif isinstance(out, Tensor) and out._level == level:
         _backend.engine.backward_sweep(out, cotangent, False)
 
 
@@ -446,14 +467,18 @@ def _tangent_of(o, level, like=None):
     The zeros for an output with no float dtype (a comparison) take dtype ``like``, the tangents'
     float dtype, as in MLX (float32 tangents give float32 zeros).
     """
-    if isinstance(o, Dual) and o._level == level and o._tangent is not None:
-        t = o._tangent
-        if _shape(t) != o.shape:  # a rule may hand back a broadcastable tangent
-            t = ops.broadcast_to(t, o.shape)
-        return t
-    if like is not None and o.dtype.kind not in "f":
-        return np.zeros(o.shape, dtype=like)
-    return _zeros_like(o)
+
+    def read(o):
+        if isinstance(o, Dual) and o._level == level and o._tangent is not None:
+            t = o._tangent
+            if _shape(t) != o.shape:  # a rule may hand back a broadcastable tangent
+                t = ops.broadcast_to(t, o.shape)
+            return t
+        if like is not None and np.asarray(raw_value(o)).dtype.kind not in "f":
+            return np.zeros(_shape(o), dtype=like)
+        return _zeros_like(o)
+
+    return _through_hand_made(o, level, read)
 
 
 def jvp(fun: Callable, primals: Sequence, tangents: Sequence) -> tuple[list, list]:
