@@ -36,7 +36,19 @@ from . import datasets, nn, optim, tree  # noqa: E402
 from .check import check_grad  # noqa: E402
 from .teaching import expression, viz  # noqa: E402,F401 - expression: for the old-name table below
 from .teaching.explain import explain  # noqa: E402
-from .transforms import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp  # noqa: E402
+from .transforms import (  # noqa: E402
+    checkpoint,
+    custom_function,
+    grad,
+    hessian,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    value_and_grad,
+    vjp,
+    vmap,
+)
 
 # Module paths of 0.1.0, before the package was laid out in layers: pickles name them
 # (``microgradx.scalar``, ``microgradx.tensor``, ...), and so may old code.  Each old name
@@ -73,6 +85,7 @@ def backend() -> str:
 __all__ = [
     "Scalar", "Tensor", "Dual", "no_grad", "backend",
     "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "check_grad", "explain",
+    "vmap", "custom_function", "checkpoint", "jacobian",
     "tree", "nn", "optim", "datasets", "viz",
     *_ops_all,
 ]

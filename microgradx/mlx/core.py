@@ -851,6 +851,7 @@ def stack(arrays, axis: int = 0, *, stream=None):
 # The transforms are the engine's own (MLX's argument rules live there).
 grad, value_and_grad, vjp, jvp = _transforms.grad, _transforms.value_and_grad, _transforms.vjp, _transforms.jvp
 
+from ..transforms import checkpoint, custom_function, vmap  # noqa: E402,F401 - issue 14: MLX's transforms
 from . import random  # noqa: E402,F401 - mx.random
 
 

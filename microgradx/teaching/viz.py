@@ -182,7 +182,7 @@ def topological_order(root) -> list:
     >>> import microgradx as mgx
     >>> a = mgx.Scalar(1.0, label="a"); b = a * 2.0; c = b + a
     >>> [n.label or n._op for n in topological_order(c)]
-    ['a', 'mul', 'add']
+    ['a', '*', '+']
     """
     check_root(root)
     compiled = _backend.compiled_scalar

@@ -1,5 +1,8 @@
 """The little the ``nn`` face needs to know about arrays: what counts as one, how to make one, a random source.
 
+The random source is ``microgradx.mlx.random``'s global key, so ``mx.random.seed(0)`` makes layer
+initialisation and dropout masks reproducible, as in MLX (the numbers themselves differ from MLX's).
+
 Kept in one place so that the layers read like MLX's (``mx.zeros``, ``mx.random.uniform``) while the
 array class itself belongs to :mod:`microgradx.mlx.core`.
 """
@@ -11,11 +14,9 @@ import numpy as np
 from ...core.dispatch import raw_value
 from ...nodes.dual import Dual
 from ...nodes.tensor import Tensor
+from .. import random as _random
 
 __all__ = ["is_array", "new", "value", "rng", "seed"]
-
-_state = {"rng": np.random.default_rng()}
-
 
 def is_array(x) -> bool:
     """True for what MLX calls an ``mx.array``: a Tensor (eager, or a transform's tracer) or a Dual.
@@ -46,18 +47,19 @@ def value(x) -> np.ndarray:
 
 
 def rng() -> np.random.Generator:
-    """The random source of the initialisers and of ``Dropout`` (see :func:`seed`).
+    """A numpy generator for one draw, taken from ``mx.random``'s global key (so ``mx.random.seed`` applies).
 
-    >>> isinstance(rng(), np.random.Generator)
+    >>> import microgradx.mlx.core as mx
+    >>> mx.random.seed(0); a = rng().uniform(); mx.random.seed(0); a == rng().uniform()
     True
     """
-    return _state["rng"]
+    return _random._rng(None)
 
 
 def seed(s: int) -> None:
-    """Reseed the random source, for reproducible layers and dropout masks.
+    """``mx.random.seed(s)``: reproducible layers and dropout masks.
 
     >>> seed(0); a = rng().uniform(); seed(0); a == rng().uniform()
     True
     """
-    _state["rng"] = np.random.default_rng(s)
+    _random.seed(s)

@@ -1,0 +1,273 @@
+"""``custom_function`` (your own vjp/jvp/vmap rules for a function) and ``checkpoint`` (recompute, don't save).
+
+Both make a whole Python function behave like one primitive of the rule table:
+
+* its forward pass runs ``fun`` on plain values, so no graph of its inside is recorded (nothing of it is
+  saved for the backward sweep except its inputs);
+* its reverse rule is the ``.vjp`` you gave -- or, without one, a ``vjp`` of ``fun`` computed *during the
+  backward sweep*, which runs ``fun`` again: that is gradient checkpointing;
+* its forward-mode rule is the ``.jvp`` you gave, or a ``jvp`` of ``fun``.
+
+``checkpoint(fun)`` is exactly a custom function with no custom rules.
+
+Examples
+--------
+>>> import microgradx as mgx
+>>> from microgradx.transforms.custom import custom_function
+>>> @custom_function
+... def clip_gradient(x):
+...     return x
+>>> @clip_gradient.vjp
+... def clip_gradient_vjp(primals, cotangent, output):
+...     return mgx.clip(cotangent, -1.0, 1.0)
+>>> mgx.grad(lambda x: mgx.sum(clip_gradient(x) * 5.0))(mgx.array([1.0, 2.0]))
+Tensor([1., 1.])
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+
+from ..core import rules as R
+from ..core.dispatch import apply, node_types, raw_value
+from ..core.state import is_active
+from ..tree import is_node
+
+__all__ = ["custom_function", "checkpoint"]
+
+
+def _leaves(tree, out: list):
+    """Append the node leaves of ``tree`` (the differentiable inputs) to ``out``; return a template."""
+    if is_node(tree) and not isinstance(tree, dict):
+        return type(tree), [_leaves(t, out) for t in tree]
+    if isinstance(tree, dict):
+        return dict, {k: _leaves(v, out) for k, v in tree.items()}
+    if isinstance(tree, node_types()):
+        out.append(tree)
+        return _SLOT
+    return ("const", tree)
+
+
+_SLOT = ("slot",)
+
+
+def _fill(template, values: list, pos: list):
+    """Rebuild a tree from :func:`_leaves`' template, taking node leaves from ``values`` in order."""
+    if template is _SLOT:
+        v = values[pos[0]]
+        pos[0] += 1
+        return v
+    kind, body = template
+    if kind == "const":
+        return body
+    if kind is dict:
+        return {k: _fill(v, values, pos) for k, v in body.items()}
+    items = [_fill(t, values, pos) for t in body]
+    return kind(*items) if hasattr(kind, "_fields") else kind(items)
+
+
+def _flat_outputs(out) -> tuple[list, Callable]:
+    """The leaves of ``fun``'s output and a function that rebuilds that structure from new leaves."""
+    if isinstance(out, (list, tuple)):
+        kind = type(out)
+        return list(out), (lambda leaves: kind(leaves) if not hasattr(kind, "_fields") else kind(*leaves))
+    return [out], (lambda leaves: leaves[0])
+
+
+def _primals_view(args: tuple):
+    """MLX hands custom rules the single positional argument itself, or the tuple of them."""
+    return args[0] if len(args) == 1 else tuple(args)
+
+
+def _zeros(v):
+    value = np.asarray(raw_value(v))
+    return np.zeros(value.shape, value.dtype if value.dtype.kind == "f" else np.float64)
+
+
+class custom_function:  # noqa: N801 - MLX's name
+    """Wrap ``fun`` so that its derivatives come from rules you give (``.vjp``, ``.jvp``, ``.vmap``).
+
+    The rules, as in MLX:
+
+    * ``@f.vjp``: ``vjp_fn(primals, cotangents, outputs, **kwargs)`` returns the cotangents of the
+      primals.  ``primals`` is the single positional argument itself or the tuple of them;
+      ``cotangents`` and ``outputs`` have the structure of ``fun``'s output.
+    * ``@f.jvp``: ``jvp_fn(primals, tangents)`` returns the output tangent(s); an input without a
+      tangent gets ``None``.
+    * ``@f.vmap``: ``vmap_fn(inputs, axes)`` returns ``(outputs, out_axes)``; used when ``vmap`` is
+      applied to the custom function.
+
+    A rule you do not give is derived from ``fun`` itself (by running it again under ``vjp``/``jvp``).
+    Keyword arguments are passed to ``fun`` and to the vjp rule, and are not differentiated; as in MLX,
+    arrays captured in a closure are constants (pass what should be differentiated as an argument).
+
+    Examples
+    --------
+    A numerically stable ``log(1 + e^x)``: its derivative ``sigmoid(x)`` never overflows, where the
+    derivative of the naive formula is ``inf / inf`` for large ``x``.
+
+    >>> import microgradx as mgx
+    >>> @custom_function
+    ... def log1pexp(x):
+    ...     return mgx.log(1.0 + mgx.exp(x))
+    >>> @log1pexp.vjp
+    ... def log1pexp_vjp(primals, cotangent, output):
+    ...     return cotangent * mgx.sigmoid(primals)
+    >>> mgx.grad(lambda x: mgx.sum(log1pexp(x)))(mgx.array([0.0, 1000.0]))
+    Tensor([0.5, 1. ])
+    """
+
+    def __init__(self, fun: Callable):
+        if not callable(fun):
+            raise TypeError(f"custom_function: fun must be callable; got {type(fun).__name__}")
+        self._fun = fun
+        self._vjp = self._jvp = self._vmap = None
+        functools.update_wrapper(self, fun)
+
+    def _set(self, name: str, rule):
+        if not callable(rule):
+            raise TypeError(f"custom_function.{name}: the rule must be callable; got {type(rule).__name__}")
+        setattr(self, "_" + name, rule)
+        return self
+
+    def vjp(self, rule: Callable) -> custom_function:
+        """Set the reverse rule (a decorator; returns the custom function).
+
+        >>> f = custom_function(lambda x: x).vjp(lambda p, c, o: 2 * c)
+        >>> import microgradx as mgx
+        >>> mgx.grad(f)(1.0)
+        2.0
+        """
+        return self._set("vjp", rule)
+
+    def jvp(self, rule: Callable) -> custom_function:
+        """Set the forward-mode rule (a decorator; returns the custom function).
+
+        >>> import microgradx as mgx
+        >>> f = custom_function(lambda x: x).jvp(lambda p, t: 3 * t)
+        >>> mgx.jvp(f, [1.0], [1.0])[1]
+        [Tensor(3.)]
+        """
+        return self._set("jvp", rule)
+
+    def vmap(self, rule: Callable) -> custom_function:
+        """Set the batching rule ``rule(inputs, axes) -> (outputs, out_axes)`` (a decorator).
+
+        >>> import numpy as np
+        >>> from microgradx.transforms.vmap import vmap
+        >>> f = custom_function(lambda x: x * 2).vmap(lambda inputs, axes: (inputs[0] * 10, axes[0]))
+        >>> vmap(f)(np.array([1.0, 2.0]))
+        Tensor([10., 20.])
+        """
+        return self._set("vmap", rule)
+
+    def __call__(self, *args, **kwargs):
+        inputs: list = []
+        template = _leaves(args, inputs)
+        if not any(isinstance(a, node_types()) and is_active(a._level) for a in inputs):
+            return self._fun(*args, **kwargs)     # nothing to differentiate: a plain call
+        prim = _CustomPrimitive(self, template, kwargs)
+        first = apply(prim, *inputs, index=0)
+        if prim.rebuild is None:
+            return first
+        return prim.rebuild([first] + [apply(prim, *inputs, index=i) for i in range(1, prim.count)])
+
+
+class _CustomPrimitive(R.Primitive):
+    """The rule-table entry made for one call of a custom function (its inputs' tree is the call's)."""
+
+    __slots__ = ("owner", "template", "kwargs", "count", "rebuild", "_cache")
+
+    def __init__(self, owner: custom_function, template, kwargs: dict):
+        super().__init__(f"custom[{getattr(owner._fun, '__name__', 'fun')}]", self._forward, vjp=self._vjp,
+                         jvp=self._jvp, formulas=("vjp: " + ("your rule" if owner._vjp else "recomputed"),
+                                                  "jvp: " + ("your rule" if owner._jvp else "recomputed")))
+        self.owner, self.template, self.kwargs = owner, template, kwargs
+        self.count, self.rebuild, self._cache = 1, None, (None, None)
+
+    def _args(self, values) -> tuple:
+        return _fill(self.template, list(values), [0])
+
+    def _forward(self, *values, index=0):
+        key, outs = self._cache
+        if key is None or len(key) != len(values) or any(a is not b for a, b in zip(key, values)):
+            out = self.owner._fun(*self._args(values), **self.kwargs)
+            outs, rebuild = _flat_outputs(out)
+            if isinstance(out, (list, tuple)):
+                self.count, self.rebuild = len(outs), rebuild
+            self._cache = (values, [raw_value(o) for o in outs])
+            outs = self._cache[1]
+        return outs[index]
+
+    def _outputs(self, inputs):
+        return [self._forward(*[raw_value(v) for v in inputs], index=i) for i in range(self.count)]
+
+    def _vjp(self, g, out, inputs, params, needs):
+        index = params.get("index", 0)
+        args = self._args(inputs)
+        if self.owner._vjp is None:  # checkpointing: run fun again, under vjp, now
+            from .basic import vjp as vjp_transform
+            single = lambda *xs: _flat_outputs(self.owner._fun(*self._args(xs), **self.kwargs))[0][index]
+            return list(vjp_transform(single, list(inputs), [g])[1])
+        outs = self._outputs(inputs)
+        cots = [g if i == index else _zeros(o) for i, o in enumerate(outs)]
+        rebuild = self.rebuild or (lambda leaves: leaves[0])
+        result = self.owner._vjp(_primals_view(args), rebuild(cots), rebuild(outs), **self.kwargs)
+        flat: list = []
+        _leaves_any(result if len(args) > 1 else (result,), flat)
+        if len(flat) != len(inputs):
+            raise ValueError(f"custom_function: the vjp rule returned {len(flat)} cotangents for "
+                             f"{len(inputs)} array inputs")
+        return flat
+
+    def _jvp(self, tangents, out, inputs, params):
+        index = params.get("index", 0)
+        if self.kwargs:
+            raise ValueError("[custom jvp] Function should only accept positional arguments")
+        if self.owner._jvp is None:
+            from .basic import jvp as jvp_transform
+            single = lambda *xs: _flat_outputs(self.owner._fun(*self._args(xs)))[0][index]
+            filled = [t if t is not None else _zeros(x) for t, x in zip(tangents, inputs)]
+            return jvp_transform(single, list(inputs), filled)[1][0]
+        args = self._args(inputs)
+        tangent_args = _fill(self.template, list(tangents), [0])
+        result = self.owner._jvp(_primals_view(args), _primals_view(tangent_args))
+        if self.rebuild is not None:
+            return _flat_outputs(result)[0][index]
+        return result
+
+
+def _leaves_any(tree, out: list) -> None:
+    """All leaves of a tree (arrays, numbers, None) in order."""
+    if isinstance(tree, dict):
+        for v in tree.values():
+            _leaves_any(v, out)
+    elif isinstance(tree, (list, tuple)):
+        for v in tree:
+            _leaves_any(v, out)
+    else:
+        out.append(tree)
+
+
+def checkpoint(fun: Callable) -> Callable:
+    """``fun`` with gradient checkpointing: nothing inside it is saved; the backward sweep recomputes it.
+
+    The forward pass runs ``fun`` on plain values (no graph, no saved intermediates); when the
+    backward sweep reaches its output, it runs ``fun`` again under ``vjp`` from the saved inputs.
+    Memory for ``fun``'s intermediates is traded for a second forward pass.
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> block = checkpoint(lambda x: mgx.tanh(x) * x)
+    >>> mgx.grad(lambda x: mgx.sum(block(x)))(mgx.array([0.5]))
+    Tensor([0.85534102])
+    >>> mgx.grad(lambda x: mgx.sum(mgx.tanh(x) * x))(mgx.array([0.5]))
+    Tensor([0.85534102])
+    """
+    if not callable(fun):
+        raise TypeError(f"checkpoint: fun must be callable; got {type(fun).__name__}")
+    return custom_function(fun)
