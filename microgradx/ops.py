@@ -27,9 +27,10 @@ import numpy as np
 
 from .core import rules as R
 from .core.arguments import axis_index, axis_indices
-from .core.dispatch import apply, node_types, raw_value
+from .core.dispatch import apply, node_types, raw_value, value_dtype, value_shape
 from .core.state import PLAIN, is_active
 from .nodes import tensor as _t
+from .nodes.batched import Batched, constant_of
 from .nodes.tensor import _call, _index, operand, wrap
 
 __all__ = [
@@ -44,7 +45,7 @@ __all__ = [
 
 
 def _shape(x):
-    return np.shape(raw_value(x))
+    return value_shape(x)
 
 
 def _flag(value, name: str) -> bool:
@@ -137,7 +138,8 @@ def zeros_like(a, dtype=None) -> _t.Tensor:
     >>> zeros_like(array([1.0, 2.0]))
     Tensor([0., 0.])
     """
-    return _t.Tensor._constant(np.zeros_like(raw_value(operand(a, "a")), dtype=_dtype_arg(dtype)))
+    a = operand(a, "a")  # (shape and dtype only: inside vmap, one example's)
+    return _t.Tensor._constant(np.zeros(value_shape(a), dtype=_dtype_arg(dtype) or value_dtype(a)))
 
 
 def ones_like(a, dtype=None) -> _t.Tensor:
@@ -146,7 +148,8 @@ def ones_like(a, dtype=None) -> _t.Tensor:
     >>> ones_like(array([1.0, 2.0]))
     Tensor([1., 1.])
     """
-    return _t.Tensor._constant(np.ones_like(raw_value(operand(a, "a")), dtype=_dtype_arg(dtype)))
+    a = operand(a, "a")
+    return _t.Tensor._constant(np.ones(value_shape(a), dtype=_dtype_arg(dtype) or value_dtype(a)))
 
 
 def arange(start, stop=None, step=None, dtype=None) -> _t.Tensor:
@@ -388,7 +391,8 @@ def where(condition, x, y):
     >>> where(array([True, False]), 1.0, array([5.0, 6.0]))
     Tensor([1., 6.])
     """
-    cond = np.asarray(raw_value(operand(condition, "condition")))
+    cond = constant_of(operand(condition, "condition"))  # inside vmap a condition may be batched
+    cond = cond if isinstance(cond, Batched) else np.asarray(cond)
     return _call(R.WHERE, cond, operand(x, "x"), operand(y, "y"))
 
 
@@ -566,7 +570,11 @@ def _tensor_operand(a, what: str):
 
 def _max_shift(a, axis):
     """max(a) over ``axis`` (kept), as a constant; 0 where it is not finite or there is nothing to reduce."""
-    value = np.asarray(raw_value(a))
+    value = constant_of(a)
+    if isinstance(value, Batched):  # inside vmap: the same, with the batching rules
+        m = max(value, axis, keepdims=True)
+        return where(isfinite(m), m, 0.0)
+    value = np.asarray(value)
     if value.size == 0:
         return 0.0
     m = np.max(value, axis=axis, keepdims=True)
@@ -844,7 +852,7 @@ def stop_gradient(a):
     3.0
     """
     a = operand(a, "a")
-    value = raw_value(a)
+    value = constant_of(a)  # (inside vmap, still batched)
     if getattr(a, "_kind", None) == "scalar":
         return type(a)(float(value))
     return _t.Tensor._constant(value, marker=R.STOP_GRADIENT)
@@ -1114,15 +1122,14 @@ def _along(a, axis, reverse, inclusive, prim_fn, first):
     y = prim_fn(x, axis)
     if not inclusive:
         front = np.full(tuple(1 if i == axis else n for i, n in enumerate(_shape(x))), first,
-                        dtype=np.asarray(raw_value(y)).dtype)
+                        dtype=value_dtype(y))
         body = y[(slice(None),) * axis + (slice(None, -1),)]
         y = concatenate([front, body], axis)
     return _flip(y, axis) if reverse else y
 
 
 def _exact_to_default_int(a):
-    value = np.asarray(raw_value(a))
-    return astype(a, np.int64) if value.dtype.kind == "b" else a
+    return astype(a, np.int64) if value_dtype(a).kind == "b" else a
 
 
 def cumsum(a, axis=None, *, reverse: bool = False, inclusive: bool = True):
@@ -1603,7 +1610,7 @@ def diag(a, k: int = 0):
         raise ValueError(f"diag: a must be 1-D or 2-D; got shape {shape}")
     n = shape[0] + (k if k > 0 else -k)
     rows = np.arange(shape[0]) + _bi.max(-k, 0)
-    dtype = np.asarray(raw_value(a)).dtype
+    dtype = value_dtype(a)
     return scatter_set(np.zeros((n, n), dtype=dtype), a, (rows, rows + k))
 
 

@@ -590,6 +590,104 @@ def _setitem_tracer(x):
 
 
 # ---------------------------------------------------------------------------
+# vmap (issue 14): values, shapes, dtypes and the errors for bad in_axes/out_axes
+# ---------------------------------------------------------------------------
+V3 = RNG.uniform(-1.0, 1.0, (2, 3, 4)).astype(np.float32)
+VW = RNG.uniform(-1.0, 1.0, (4, 2)).astype(np.float32)
+VY = RNG.uniform(-1.0, 1.0, (3, 2)).astype(np.float32)
+
+
+def _example_loss(mx):
+    return lambda w, x, y: mx.sum((mx.tanh(x @ w) - y) ** 2)
+
+
+for _label, _f in [
+    ("elementwise", lambda mx: mx.vmap(lambda x: x * 2.0 + 1.0)(mx.array(A))),
+    ("sum, in_axes=1", lambda mx: mx.vmap(lambda x: mx.sum(x), in_axes=1)(mx.array(A))),
+    ("an unbatched argument", lambda mx: mx.vmap(lambda x, y: x * y, in_axes=(0, None))(mx.array(A), mx.array(B[0]))),
+    ("broadcasting a lower-rank batch", lambda mx: mx.vmap(lambda x, y: x + y, in_axes=(0, 2))(
+        mx.array(A[:, :3]), mx.array(V3[:, :, :3]))),
+    ("vector @ matrix", lambda mx: mx.vmap(lambda x, w: x @ w, in_axes=(0, None))(mx.array(A), mx.array(VW))),
+    ("matrix @ vector, in_axes=1", lambda mx: mx.vmap(lambda w, x: w @ x, in_axes=(None, 1))(
+        mx.array(A), mx.array(B.T))),
+    ("batched matrices", lambda mx: mx.vmap(lambda a, b: a @ b, in_axes=(0, 2))(
+        mx.array(V3), mx.array(np.repeat(VW[:, None, :], 3, axis=1)))),
+    ("out_axes=1", lambda mx: mx.vmap(lambda x: mx.exp(x), out_axes=1)(mx.array(A))),
+    ("out_axes=-1", lambda mx: mx.vmap(lambda x: x * x, out_axes=-1)(mx.array(V3))),
+    ("max over an axis, in_axes=2", lambda mx: mx.vmap(lambda x: mx.max(x, axis=0), in_axes=2)(mx.array(V3))),
+    ("mean keepdims", lambda mx: mx.vmap(lambda x: mx.mean(x, axis=-1, keepdims=True), in_axes=1)(mx.array(V3))),
+    ("reshape, transpose, index", lambda mx: mx.vmap(lambda x: x.reshape(2, 2).T[0])(mx.array(A))),
+    ("concatenate with an unbatched piece", lambda mx: mx.vmap(lambda x, y: mx.concatenate([x, y]), in_axes=(0, None))(
+        mx.array(A), mx.array(B[0]))),
+    ("index with an array", lambda mx: mx.vmap(lambda x: x[mx.array([2, 0, 2])])(mx.array(A))),
+    ("take", lambda mx: mx.vmap(lambda x: mx.take(x, mx.array([1, 1]), axis=0), in_axes=1)(mx.array(V3))),
+    ("logsumexp and softmax", lambda mx: mx.vmap(lambda x: (mx.logsumexp(x), mx.softmax(x)))(mx.array(A))),
+    ("where", lambda mx: mx.vmap(lambda x: mx.where(x > 0, x, 0.1 * x))(mx.array(A))),
+    ("cumsum", lambda mx: mx.vmap(lambda x: mx.cumsum(x, axis=0), in_axes=1)(mx.array(V3))),
+    ("pad", lambda mx: mx.vmap(lambda x: mx.pad(x, [(1, 2)]))(mx.array(A))),
+    ("expand_dims, squeeze, stack", lambda mx: mx.vmap(
+        lambda x: mx.stack([x, mx.squeeze(mx.expand_dims(x, 0), 0)], axis=1))(mx.array(A))),
+    ("int32 keeps its dtype", lambda mx: mx.vmap(lambda x: x + 1)(mx.array([[1, 2], [3, 4]]))),
+    ("an output that ignores the batch is repeated", lambda mx: mx.vmap(lambda x: mx.array(1.0))(mx.array(A))),
+    ("tuple out_axes", lambda mx: mx.vmap(lambda x: (x, x * 2.0), out_axes=(0, 1))(mx.array(A))),
+    ("of grad: per-example gradients", lambda mx: mx.vmap(mx.grad(_example_loss(mx)), in_axes=(None, 0, 0))(
+        mx.array(VW), mx.array(A), mx.array(VY))),
+    ("of value_and_grad", lambda mx: mx.vmap(mx.value_and_grad(_example_loss(mx)), in_axes=(None, 0, 0))(
+        mx.array(VW), mx.array(A), mx.array(VY))),
+    ("under grad", lambda mx: mx.grad(lambda w: mx.sum(mx.vmap(lambda x: mx.tanh(x @ w))(mx.array(A))))(mx.array(VW))),
+    ("under jvp", lambda mx: mx.jvp(mx.vmap(lambda x: mx.sin(x) * x), [mx.array(A)], [mx.array(B)])),
+    ("under vjp", lambda mx: mx.vjp(mx.vmap(lambda x: mx.sin(x) * mx.sum(x)), [mx.array(A)], [mx.array(B)])),
+    ("of jvp", lambda mx: mx.vmap(lambda x, t: mx.jvp(lambda u: mx.sin(u) * mx.sum(u), [x], [t])[1][0])(
+        mx.array(A), mx.array(B))),
+    ("of vmap", lambda mx: mx.vmap(mx.vmap(lambda x: x * x + 1.0), in_axes=1)(mx.array(V3))),
+    ("of vmap with reductions", lambda mx: mx.vmap(mx.vmap(lambda x, y: mx.sum(x * y), in_axes=(0, None)),
+                                                   in_axes=(1, None))(mx.array(V3), mx.array(A[0]))),
+    # the errors: same class and message
+    ("inconsistent sizes", lambda mx: mx.vmap(lambda a, b: a + b)(mx.array(A), mx.array(B[:2]))),
+    ("in_axes out of range", lambda mx: mx.vmap(lambda x: x, in_axes=2)(mx.array(A))),
+    ("a negative in_axes out of range", lambda mx: mx.vmap(lambda x: x, in_axes=-3)(mx.array(A))),
+    ("out_axes out of range", lambda mx: mx.vmap(lambda x: x, out_axes=2)(mx.array(A))),
+    ("a negative out_axes out of range", lambda mx: mx.vmap(lambda x: x, out_axes=-3)(mx.array(A))),
+    ("a float in_axes", lambda mx: mx.vmap(lambda x: x, in_axes=1.5)(mx.array(A))),
+    ("a string in_axes", lambda mx: mx.vmap(lambda x: x, in_axes="a")(mx.array(A))),
+    ("a float out_axes", lambda mx: mx.vmap(lambda x: x, out_axes=1.5)(mx.array(A))),
+    ("in_axes of the wrong length", lambda mx: mx.vmap(lambda x: x, in_axes=(0, 0))(mx.array(A))),
+    ("out_axes shorter than the outputs", lambda mx: mx.vmap(lambda x: (x, x), out_axes=(0,))(mx.array(A))),
+    ("a tuple out_axes for one output", lambda mx: mx.vmap(lambda x: x, out_axes=(0, 0))(mx.array(A))),
+    ("a dict out_axes for a tuple", lambda mx: mx.vmap(lambda x: (x, x), out_axes={"a": 0})(mx.array(A))),
+    ("a None entry in out_axes", lambda mx: mx.vmap(lambda x: (x, x), out_axes=(0, None))(mx.array(A))),
+    ("every in_axes None", lambda mx: mx.vmap(lambda x: x, in_axes=(None,))(mx.array(A))),
+    ("an output that is None", lambda mx: mx.vmap(lambda x: None)(mx.array(A))),
+    ("an output that is a string", lambda mx: mx.vmap(lambda x: "a")(mx.array(A))),
+    ("batching a scalar", lambda mx: mx.vmap(lambda x: x)(mx.array(1.0))),
+]:
+    same(f"vmap {_label}", _f)
+
+same_class("vmap in_axes=None", lambda mx: mx.vmap(lambda x: x, in_axes=None))
+same_class("vmap out_axes=None", lambda mx: mx.vmap(lambda x: x, out_axes=None))
+
+
+def _reads_a_value(mx):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mx.vmap(lambda x: x * 2.0 if x[0].item() > 0 else x)(mx.array(A))
+
+
+differs("vmap of code that reads a value (microgradx loops, with a warning)", _reads_a_value,
+        raises(ValueError, "[eval] Attempting to eval an array during function transformations"),
+        returns(lambda t: np.allclose(np.asarray(t), np.where(A[:, :1] > 0, 2 * A, A))))
+differs("vmap with a dict prefix in in_axes (JAX's trees)", lambda mx: mx.vmap(
+    lambda d: d["p"] * d["q"], in_axes=({"p": 1, "q": 0},))({"p": mx.array(A[:, :3]), "q": mx.array(B[0, :3])}),
+        raises(ValueError, "[tree_map] Additional input tree is not a valid prefix"),
+        returns(lambda t: np.allclose(np.asarray(t), A[:, :3].T * B[0, :3, None])))
+differs("vmap with a list out_axes for a tuple output", lambda mx: mx.vmap(lambda x: (x, x), out_axes=[0, 1])(
+    mx.array(A)), raises(ValueError, "[tree_map] Additional input tree is not a valid prefix"),
+        returns(lambda t: np.allclose(np.asarray(t[1]), A.T)))
+
+
+# ---------------------------------------------------------------------------
 # the tests
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+
 from .state import _state, effective_level, is_active
 
-__all__ = ["Node", "apply", "node_types", "register_node_type", "raw_value"]
+__all__ = ["Node", "apply", "node_types", "register_node_type", "raw_value", "value_shape", "value_dtype"]
 
 
 class Node:
@@ -82,6 +84,36 @@ def raw_value(x):
     while isinstance(x, types):
         x = x._inner()
     return x
+
+
+def value_shape(x) -> tuple:
+    """The shape of ``x`` as the code holding it sees it: inside ``vmap``, without the batch axis.
+
+    Every level wraps the same array, except a batched value (see
+    :mod:`microgradx.nodes.batched`), whose array has one more axis than it
+    shows; that node knows its own shape.
+
+    >>> value_shape(3.0), value_shape(np.zeros((2, 3)))
+    ((), (2, 3))
+    """
+    types = _node_types
+    while isinstance(x, types):
+        if x._kind == "batch":
+            return x.shape
+        x = x._inner()
+    return tuple(np.shape(x))
+
+
+def value_dtype(x) -> np.dtype:
+    """The numpy dtype of the value inside ``x`` (batching does not change it).
+
+    >>> value_dtype(2.0)
+    dtype('float64')
+    """
+    types = _node_types
+    while isinstance(x, types):
+        x = x._value if x._kind == "batch" else x._inner()
+    return np.asarray(x).dtype
 
 
 def _strip_inactive(args):
@@ -154,7 +186,7 @@ def apply(prim, *args, **params):
     if top is None:  # Step 2: plain values
         return prim.forward(*args, **params) if params else prim.forward(*args)
     kind = top._kind
-    if kind == "scalar":
+    if kind == "scalar" or kind == "batch":  # a Scalar computes itself; a batched value runs a batching rule
         return top._apply(prim, args, params)
     # Step 3: unwrap the operands of that level
     level = top_level

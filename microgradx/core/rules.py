@@ -19,6 +19,18 @@ derivatives and differ only in the order the chain rule is applied.
 ``vjp(g, out, inputs, params, needs)`` and a ``jvp(tangents, out, inputs,
 params)`` directly.
 
+Every entry also states its **batching rule** for ``vmap``,
+``batch(values, axes, params) -> (out, out_axis)``: the operands arrive with
+one extra axis, the batch axis, at ``axes[i]`` (``None``: that operand is not
+batched), and the rule computes all examples at once with the primitive
+itself, then says where the batch axis is in the result.  Elementwise
+primitives move the batch axis to the front and line the other axes up for
+broadcasting; reductions, cumulative sums, reshapes, transposes, padding and
+concatenation shift their axis parameters by one; indexing puts a full
+slice in front of the index; matmul uses numpy's broadcasting of leading
+axes.  A primitive with ``batch=None`` is computed by ``vmap`` with a loop
+over the batch, with a warning (see :mod:`microgradx.transforms.vmap`).
+
 All formulas are written with generic operations (Python operators and the
 helpers below, which go through :func:`microgradx.core.dispatch.apply`), so they
 work on floats, ndarrays and nodes alike.  When the values are nodes of an
@@ -82,6 +94,9 @@ class Primitive:
         The operator that writes it in an expression (``"+"``, ``"**"``; ``"-"`` for neg and sub).
     works_on_scalars : bool
         Scalars support it (every elementwise primitive, and ``where``).
+    batch : callable or None
+        The batching rule ``batch(values, axes, params) -> (out, out_axis)`` used by ``vmap``
+        (``None``: ``vmap`` loops over the batch for this primitive).
     plain_forward, plain_vjp, plain_jvp : callable or None
         The rules as this table states them.  :mod:`microgradx.core.fast_rules`
         may replace ``forward``/``vjp``/``jvp`` by faster versions of the same
@@ -89,10 +104,11 @@ class Primitive:
     """
 
     __slots__ = ("name", "forward", "partials", "vjp", "jvp", "formulas", "kernel",
-                 "ufunc", "commutative", "symbol", "works_on_scalars", "plain_forward", "plain_vjp", "plain_jvp")
+                 "ufunc", "commutative", "symbol", "works_on_scalars", "plain_forward", "plain_vjp", "plain_jvp",
+                 "batch")
 
     def __init__(self, name, forward, *, partials=None, vjp=None, jvp=None, formulas=(), kernel=None,
-                 ufunc=None, commutative=False, symbol=None, works_on_scalars=None):
+                 ufunc=None, commutative=False, symbol=None, works_on_scalars=None, batch=None):
         self.name = name
         self.forward = self.plain_forward = forward
         self.partials = partials
@@ -104,6 +120,7 @@ class Primitive:
         self.commutative = commutative
         self.symbol = symbol
         self.works_on_scalars = partials is not None if works_on_scalars is None else works_on_scalars
+        self.batch = batch
 
     @property
     def is_elementwise(self) -> bool:
@@ -326,6 +343,226 @@ def zeros_like_value(x):
 
 
 # ---------------------------------------------------------------------------
+# Batching helpers (for ``vmap``): where the batch axis goes
+# ---------------------------------------------------------------------------
+# A batching rule receives each operand with its batch axis at ``axes[i]`` (None: not batched).  The
+# operands are ordinary values (arrays, or nodes of outer levels), so a rule is written with the generic
+# operations above and records on outer levels like any derivative rule does.
+def batch_to_front(x, axis):
+    """``x`` with its batch axis ``axis`` moved to position 0 (``axis`` None: ``x`` unchanged).
+
+    >>> batch_to_front(np.zeros((2, 3, 4)), 2).shape
+    (4, 2, 3)
+    """
+    if axis is None or axis == 0:
+        return x
+    n = len(shape_of(x))
+    return transpose(x, (axis,) + tuple(i for i in range(n) if i != axis))
+
+
+def batch_move(x, source, destination):
+    """Move axis ``source`` of ``x`` to ``destination`` (both non-negative).
+
+    >>> batch_move(np.zeros((2, 3, 4)), 0, 2).shape
+    (3, 4, 2)
+    """
+    if source == destination:
+        return x
+    order = [i for i in range(len(shape_of(x))) if i != source]
+    order.insert(destination, source)
+    return transpose(x, tuple(order))
+
+
+def batch_size(values, axes) -> int:
+    """The length of the batch axis (every batched operand has the same)."""
+    for v, a in zip(values, axes):
+        if a is not None:
+            return shape_of(v)[a]
+    raise ValueError("batch_size: no operand is batched")
+
+
+def _batched_rank(values, axes) -> int:
+    """The largest rank among the operands as one example sees them (without the batch axis)."""
+    return max(len(shape_of(v)) - (a is not None) for v, a in zip(values, axes))
+
+
+def _lined_up(x, axis, rank):
+    """A batched ``x`` with the batch axis first and 1s after it up to ``rank`` example axes.
+
+    numpy broadcasting lines axes up from the right; an example of lower rank
+    than the others must get its missing leading axes *after* the batch axis,
+    not before it.  An unbatched ``x`` broadcasts from the right as it is.
+    """
+    if axis is None:
+        return x
+    x = batch_to_front(x, axis)
+    s = shape_of(x)
+    if len(s) - 1 < rank:
+        x = reshape(x, s[:1] + (1,) * (rank - len(s) + 1) + s[1:])
+    return x
+
+
+def elementwise_batch(prim):
+    """Batching rule of an elementwise primitive: batch axes to the front, lined up; one call.
+
+    >>> out, axis = ADD.batch([np.ones((3, 2)), np.ones(2)], [0, None], {})
+    >>> out.shape, axis
+    ((3, 2), 0)
+    """
+    def batch(values, axes, params):
+        rank = _batched_rank(values, axes)
+        moved = [_lined_up(v, a, rank) for v, a in zip(values, axes)]
+        return apply(prim, *moved, **params), 0
+
+    return batch
+
+
+def _reduction_batch(name):
+    """Batching rule of a reduction over ``axis`` (None: all example axes): batch first, axes shifted by one."""
+    def batch(values, axes, params):
+        prim = table[name]
+        x = batch_to_front(values[0], axes[0])
+        rank = len(shape_of(x)) - 1
+        axis = params.get("axis")
+        shifted = tuple(range(1, rank + 1)) if axis is None else tuple(a + 1 for a in _norm_axes(axis, rank))
+        return apply(prim, x, **{**params, "axis": shifted}), 0
+
+    return batch
+
+
+def _axis_param_batch(name):
+    """Batching rule of a primitive with one ``axis`` parameter (cumsum, cumprod): shift it by one."""
+    def batch(values, axes, params):
+        prim = table[name]
+        x = batch_to_front(values[0], axes[0])
+        rank = len(shape_of(x)) - 1
+        return apply(prim, x, **{**params, "axis": params["axis"] % rank + 1}), 0
+
+    return batch
+
+
+def _same_axis_batch(name):
+    """Batching rule of a primitive that does not look at axes (astype): the batch axis stays put."""
+    def batch(values, axes, params):
+        prim = table[name]
+        return apply(prim, values[0], **params), axes[0]
+
+    return batch
+
+
+def _batched_index(index, rank):
+    """The index that does to every example what ``index`` does to one, and the batch axis of the result.
+
+    A full slice goes in front.  numpy moves the axes of *advanced* indices
+    (integer or boolean arrays, with any integers among them) to the front of
+    the result when they are not next to each other; then the batch axis
+    comes after them.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [i for i in items if isinstance(i, np.ndarray)]
+    if not arrays:
+        return (slice(None),) + items, 0
+    advanced = [k for k, i in enumerate(items) if isinstance(i, (np.ndarray, int, np.integer))
+                and not isinstance(i, bool)]
+    if advanced == list(range(advanced[0], advanced[0] + len(advanced))):
+        return (slice(None),) + items, 0  # next to each other: their axes stay in place, after the batch axis
+    shapes = [(int(np.count_nonzero(i)),) if i.dtype == np.bool_ else i.shape for i in arrays]
+    return (slice(None),) + items, len(np.broadcast_shapes(*shapes))
+
+
+def _getitem_batch(values, axes, params):
+    x = batch_to_front(values[0], axes[0])
+    index, axis = _batched_index(params["index"], len(shape_of(x)) - 1)
+    return getitem(x, index), axis
+
+
+def _scatter_add_batch(values, axes, params):
+    shape = params["shape"]
+    index, axis = _batched_index(params["index"], len(shape))
+    g = batch_move(values[0], axes[0], axis)
+    return scatter_add(g, index, (shape_of(g)[axis],) + tuple(shape)), 0
+
+
+def _scatter_set_batch(values, axes, params):
+    (x, v), (ax, av) = values, axes
+    n = batch_size(values, axes)
+    x = batch_to_front(x, ax) if ax is not None else broadcast_to(x, (n,) + shape_of(x))
+    index, axis = _batched_index(params["index"], len(shape_of(x)) - 1)
+    # the number of example axes of the written slot
+    slot = len(np.broadcast_to(np.empty((), dtype=np.bool_), shape_of(x))[index].shape) - 1
+    if av is not None:  # the values' batch axis goes where the slot's is
+        v = batch_move(_lined_up(v, av, slot), 0, axis)
+    elif axis != 0 and len(shape_of(v)):
+        sv = shape_of(v)
+        v = reshape(v, (1,) * (slot - len(sv)) + sv)
+        v = reshape(v, shape_of(v)[:axis] + (1,) + shape_of(v)[axis:])
+    return scatter_set(x, v, index), 0
+
+
+def _reshape_batch(values, axes, params):
+    x = batch_to_front(values[0], axes[0])
+    return reshape(x, shape_of(x)[:1] + tuple(params["shape"])), 0
+
+
+def _transpose_batch(values, axes, params):
+    x = batch_to_front(values[0], axes[0])
+    rank = len(shape_of(x)) - 1
+    order = params.get("axes")
+    order = tuple(range(rank))[::-1] if order is None else tuple(a % rank for a in order)
+    return transpose(x, (0,) + tuple(a + 1 for a in order)), 0
+
+
+def _broadcast_to_batch(values, axes, params):
+    shape = tuple(params["shape"])
+    x = _lined_up(values[0], axes[0], len(shape))
+    return broadcast_to(x, shape_of(x)[:1] + shape), 0
+
+
+def _concatenate_batch(values, axes, params):
+    n = batch_size(values, axes)
+    parts = [batch_to_front(v, a) if a is not None else broadcast_to(v, (n,) + shape_of(v))
+             for v, a in zip(values, axes)]
+    rank = len(shape_of(parts[0])) - 1
+    return concatenate(parts, params["axis"] % rank + 1), 0
+
+
+def _pad_batch(values, axes, params):
+    x = batch_to_front(values[0], axes[0])
+    return pad(x, ((0, 0),) + tuple(tuple(w) for w in params["widths"]), params["value"]), 0
+
+
+def _matmul_batch(values, axes, params):
+    """numpy's matmul broadcasts leading axes: give both operands matrix examples, batch first, and multiply.
+
+    A vector example becomes a 1-row (left) or 1-column (right) matrix, and
+    that axis is dropped from the product again.  An unbatched operand needs
+    nothing: its leading axes broadcast against the batch axis.
+    """
+    (a, b), (aa, ab) = values, axes
+    a_vector = len(shape_of(a)) - (aa is not None) == 1
+    b_vector = len(shape_of(b)) - (ab is not None) == 1
+    if aa is not None:
+        a, aa = batch_to_front(a, aa), 0
+    if ab is not None:
+        b, ab = batch_to_front(b, ab), 0
+    if a_vector:  # (N, k) -> (N, 1, k); an unbatched (k,) -> (1, k)
+        sa = shape_of(a)
+        a = reshape(a, sa[:-1] + (1,) + sa[-1:])
+    if b_vector:  # (N, k) -> (N, k, 1)
+        b = reshape(b, shape_of(b) + (1,))
+    rank = _batched_rank([a, b], [aa, ab])
+    out = matmul(_lined_up(a, aa, rank), _lined_up(b, ab, rank))
+    s = shape_of(out)
+    if a_vector and b_vector:
+        out = reshape(out, s[:-2])
+    elif a_vector:
+        out = reshape(out, s[:-2] + s[-1:])
+    elif b_vector:
+        out = reshape(out, s[:-1])
+    return out, 0
+
+
+# ---------------------------------------------------------------------------
 # Elementwise primitives: one local-derivative rule each
 # ---------------------------------------------------------------------------
 _NUMBERS = (float, int)
@@ -420,6 +657,7 @@ def elementwise(name, forward, partials, formulas, kernel=None, **facts) -> Prim
 
     prim.vjp = prim.plain_vjp = vjp
     prim.jvp = prim.plain_jvp = jvp
+    prim.batch = elementwise_batch(prim)  # vmap: batch axes to the front, one call
     return register(prim)
 
 
@@ -429,7 +667,9 @@ def constant(name, forward, **facts) -> Primitive:
     >>> EQ.vjp is None and EQ.ufunc is np.equal
     True
     """
-    return register(Primitive(name, forward, formulas=("no derivative",), **facts))
+    prim = Primitive(name, forward, formulas=("no derivative",), **facts)
+    prim.batch = elementwise_batch(prim)  # every constant primitive is elementwise
+    return register(prim)
 
 
 # --- unary ------------------------------------------------------------------
@@ -554,6 +794,7 @@ def _where_jvp(tangents, out, inputs, params):
 
 WHERE = register(Primitive("where", _where_forward, vjp=_where_vjp, jvp=_where_jvp,
                             formulas=("no derivative", "g where c", "g where not c"), works_on_scalars=True))
+WHERE.batch = elementwise_batch(WHERE)  # batched like an elementwise primitive of three operands
 
 # --- no derivative ------------------------------------------------------------
 SIGN = constant("sign", _pick(fm.sign, np.sign), ufunc=np.sign)
@@ -587,7 +828,7 @@ def _sum_jvp(tangents, out, inputs, params):
 
 
 SUM = register(Primitive("sum", _sum_forward, vjp=_sum_vjp, jvp=_sum_jvp,
-                          formulas=("d(Σx)/dx_i = 1",)))
+                          formulas=("d(Σx)/dx_i = 1",), batch=_reduction_batch("sum")))
 
 
 def _extremum_forward(reduce, name):
@@ -633,9 +874,9 @@ def _weighted_reduction(weights):
 
 _extremum_vjp, _extremum_jvp = _weighted_reduction(_extremum_share)
 MAX = register(Primitive("max", _extremum_forward(np.max, "max"), vjp=_extremum_vjp, jvp=_extremum_jvp,
-                          formulas=("1 at the maximum (ties share equally), else 0",)))
+                          formulas=("1 at the maximum (ties share equally), else 0",), batch=_reduction_batch("max")))
 MIN = register(Primitive("min", _extremum_forward(np.min, "min"), vjp=_extremum_vjp, jvp=_extremum_jvp,
-                          formulas=("1 at the minimum (ties share equally), else 0",)))
+                          formulas=("1 at the minimum (ties share equally), else 0",), batch=_reduction_batch("min")))
 
 
 def _logsumexp_forward(x, axis=None, keepdims=False):
@@ -658,7 +899,7 @@ def _softmax_from(out, inputs, params):
 
 _logsumexp_vjp, _logsumexp_jvp = _weighted_reduction(_softmax_from)
 LOGSUMEXP = register(Primitive("logsumexp", _logsumexp_forward, vjp=_logsumexp_vjp, jvp=_logsumexp_jvp,
-                                formulas=("d lse(x)/dx_i = softmax(x)_i",)))
+                                formulas=("d lse(x)/dx_i = softmax(x)_i",), batch=_reduction_batch("logsumexp")))
 
 
 # ---------------------------------------------------------------------------
@@ -674,7 +915,7 @@ def _linear_jvp(prim_fn):
 RESHAPE = register(Primitive(
     "reshape", lambda x, shape: np.reshape(x, shape),
     vjp=lambda g, out, inputs, params, needs: (reshape(g, shape_of(inputs[0])),),
-    jvp=_linear_jvp(reshape), formulas=("reshape g back",)))
+    jvp=_linear_jvp(reshape), formulas=("reshape g back",), batch=_reshape_batch))
 
 
 def _inverse_permutation(axes):
@@ -684,12 +925,12 @@ def _inverse_permutation(axes):
 TRANSPOSE = register(Primitive(
     "transpose", lambda x, axes: np.transpose(x, axes),
     vjp=lambda g, out, inputs, params, needs: (transpose(g, _inverse_permutation(params["axes"])),),
-    jvp=_linear_jvp(transpose), formulas=("transpose g back",)))
+    jvp=_linear_jvp(transpose), formulas=("transpose g back",), batch=_transpose_batch))
 
 BROADCAST_TO = register(Primitive(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
     vjp=lambda g, out, inputs, params, needs: (unbroadcast(g, inputs[0]),),
-    jvp=_linear_jvp(broadcast_to), formulas=("sum g over the broadcast axes",)))
+    jvp=_linear_jvp(broadcast_to), formulas=("sum g over the broadcast axes",), batch=_broadcast_to_batch))
 
 
 def _astype_vjp(g, out, inputs, params, needs):
@@ -698,7 +939,7 @@ def _astype_vjp(g, out, inputs, params, needs):
 
 ASTYPE = register(Primitive(
     "astype", lambda x, dtype: np.asarray(x).astype(dtype),
-    vjp=_astype_vjp, jvp=_linear_jvp(astype), formulas=("cast g back",)))
+    vjp=_astype_vjp, jvp=_linear_jvp(astype), formulas=("cast g back",), batch=_same_axis_batch("astype")))
 
 
 def _is_basic_index(index) -> bool:
@@ -720,12 +961,13 @@ def _scatter_add_forward(g, index, shape):
 GETITEM = register(Primitive(
     "getitem", lambda x, index: np.asarray(x)[index],
     vjp=lambda g, out, inputs, params, needs: (scatter_add(g, params["index"], shape_of(inputs[0])),),
-    jvp=_linear_jvp(getitem), formulas=("scatter-add g into zeros; repeated indices add up",)))
+    jvp=_linear_jvp(getitem), formulas=("scatter-add g into zeros; repeated indices add up",),
+    batch=_getitem_batch))
 
 SCATTER_ADD = register(Primitive(
     "scatter_add", _scatter_add_forward,
     vjp=lambda g, out, inputs, params, needs: (getitem(g, params["index"]),),
-    jvp=_linear_jvp(scatter_add), formulas=("gather g at the index",)))
+    jvp=_linear_jvp(scatter_add), formulas=("gather g at the index",), batch=_scatter_add_batch))
 
 
 def _concatenate_vjp(g, out, inputs, params, needs):
@@ -752,7 +994,7 @@ def _concatenate_jvp(tangents, out, inputs, params):
 
 CONCATENATE = register(Primitive(
     "concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
-    vjp=_concatenate_vjp, jvp=_concatenate_jvp, formulas=("slice g into the pieces",)))
+    vjp=_concatenate_vjp, jvp=_concatenate_jvp, formulas=("slice g into the pieces",), batch=_concatenate_batch))
 
 
 # ---------------------------------------------------------------------------
@@ -805,7 +1047,8 @@ def _matmul_forward(a, b):
 
 
 MATMUL = register(Primitive("matmul", _matmul_forward, vjp=_matmul_vjp, jvp=_matmul_jvp,
-                             formulas=("d(A@B)/dA: g @ Bᵀ", "d(A@B)/dB: Aᵀ @ g"), ufunc=np.matmul))
+                             formulas=("d(A@B)/dA: g @ Bᵀ", "d(A@B)/dB: Aᵀ @ g"), ufunc=np.matmul,
+                             batch=_matmul_batch))
 
 
 import math as _pymath  # noqa: E402 - used by the block below only
@@ -942,7 +1185,7 @@ CUMSUM = register(Primitive(
     "cumsum", lambda x, axis: np.cumsum(x, axis=axis, dtype=np.asarray(x).dtype),
     vjp=lambda g, out, inputs, params, needs: (_flip(cumsum(_flip(g, params["axis"]), params["axis"]),
                                                      params["axis"]),),
-    jvp=_linear_jvp(cumsum), formulas=("reverse cumulative sum of g",)))
+    jvp=_linear_jvp(cumsum), formulas=("reverse cumulative sum of g",), batch=_axis_param_batch("cumsum")))
 
 
 def _moveaxis_last(x, axis):
@@ -995,7 +1238,7 @@ def _plain(x):
 CUMPROD = register(Primitive(
     "cumprod", lambda x, axis: np.cumprod(x, axis=axis, dtype=np.asarray(x).dtype),
     vjp=_cumprod_vjp, jvp=_cumprod_jvp,
-    formulas=("d y_j/d x_i = prod of x_k, k <= j, k != i (for i <= j)",)))
+    formulas=("d y_j/d x_i = prod of x_k, k <= j, k != i (for i <= j)",), batch=_axis_param_batch("cumprod")))
 
 
 # ---------------------------------------------------------------------------
@@ -1029,7 +1272,7 @@ def _others_product(out, inputs, params):
 
 _prod_vjp, _prod_jvp = _weighted_reduction(_others_product)
 PROD = register(Primitive("prod", _prod_forward, vjp=_prod_vjp, jvp=_prod_jvp,
-                           formulas=("d(Πx)/dx_i = product of the other elements",)))
+                           formulas=("d(Πx)/dx_i = product of the other elements",), batch=_reduction_batch("prod")))
 
 
 # ---------------------------------------------------------------------------
@@ -1047,7 +1290,7 @@ PAD = register(Primitive(
     "pad", lambda x, widths, value: np.pad(x, widths, mode="constant", constant_values=value),
     vjp=lambda g, out, inputs, params, needs: (_unpad(g, params["widths"]),),
     jvp=lambda tangents, out, inputs, params: pad(tangents[0], params["widths"], 0),
-    formulas=("cut the padding off g",)))
+    formulas=("cut the padding off g",), batch=_pad_batch))
 
 
 def scatter_set(x, v, index):
@@ -1081,4 +1324,5 @@ def _scatter_set_jvp(tangents, out, inputs, params):
 
 SCATTER_SET = register(Primitive(
     "scatter_set", _scatter_set_forward, vjp=_scatter_set_vjp, jvp=_scatter_set_jvp,
-    formulas=("g with zeros where values were written", "g gathered at the written positions")))
+    formulas=("g with zeros where values were written", "g gathered at the written positions"),
+    batch=_scatter_set_batch))

@@ -40,6 +40,7 @@ from .. import ops as _ops
 from .. import transforms as _transforms
 from ..core.dispatch import node_types as _node_types
 from ..core.dispatch import raw_value as _raw_value
+from ..core.dispatch import value_dtype as _value_dtype
 from ..nodes.dual import Dual as _Dual
 from ..nodes.tensor import Tensor as _Tensor
 
@@ -295,7 +296,7 @@ def identity(n: int, dtype=float32, *, stream=None):
 # ---------------------------------------------------------------------------
 def _float32_if_exact(a):
     a = _from_data(a)
-    return a if np.asarray(_raw_value(a)).dtype.kind in "fc" else _ops.astype(a, float32)
+    return a if _value_dtype(a).kind in "fc" else _ops.astype(a, float32)
 
 
 def mean(a, axis=None, keepdims: bool = False, *, stream=None):
@@ -589,7 +590,7 @@ if "bitwise_not" in globals():
 def _exact_as_int32(a):
     """Bools become int32 before a sum or product (MLX); numpy would widen them to int64."""
     a = _from_data(a)
-    return _ops.astype(a, int32) if np.asarray(_raw_value(a)).dtype.kind == "b" else a
+    return _ops.astype(a, int32) if _value_dtype(a).kind == "b" else a
 
 
 def sum(a, axis=None, keepdims: bool = False, *, stream=None):  # noqa: A001 - MLX's name

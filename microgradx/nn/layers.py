@@ -15,7 +15,7 @@ import numpy as np
 from .. import ops
 from ..core.arguments import positive_int as _positive_int
 from ..core.arguments import random_generator as _generator
-from ..core.dispatch import raw_value
+from ..core.dispatch import raw_value, value_shape
 from ..nodes.tensor import Tensor
 from .module import Module, _sizes
 
@@ -79,7 +79,7 @@ class Linear(Module):
         >>> nn.Linear(2, 4, seed=0)(mgx.ones(2)).shape
         (4,)
         """
-        shape = np.shape(raw_value(ops.operand(x, "x")))
+        shape = value_shape(ops.operand(x, "x"))
         if len(shape) == 0 or shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear(in_features={self.in_features}) got an input of shape {shape}; "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
-from ..core.dispatch import raw_value
+from ..core.dispatch import raw_value, value_shape
 
 __all__ = ["mse_loss", "cross_entropy"]
 
@@ -49,7 +49,7 @@ def mse_loss(predictions, targets, reduction: str = "mean"):
     """
     predictions = ops.operand(predictions, "predictions")
     targets = ops.operand(targets, "targets")
-    ps, ts = np.shape(raw_value(predictions)), np.shape(raw_value(targets))
+    ps, ts = value_shape(predictions), value_shape(targets)
     if ps != ts:
         raise ValueError(f"mse_loss: predictions have shape {ps} but targets have shape {ts}; they must match")
     diff = predictions - targets
@@ -80,7 +80,7 @@ def cross_entropy(logits, labels, reduction: str = "mean"):
     Tensor(0.06346401)
     """
     logits = ops.operand(logits, "logits")
-    shape = np.shape(raw_value(logits))
+    shape = value_shape(logits)
     if len(shape) == 0:
         raise ValueError("cross_entropy: logits must have a class axis (shape (..., classes)); got a 0-d array")
     labels_value = np.asarray(raw_value(ops.operand(labels, "labels")))

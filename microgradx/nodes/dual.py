@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.dispatch import Node, node_types, raw_value
+from ..core.dispatch import Node, node_types, value_dtype, value_shape
 from ..core.state import user_dual_level
 from .tensor import ArrayOps, operand
 
@@ -89,7 +89,7 @@ class Dual(ArrayOps, Node):
         primal = _part(primal, "primal")
         tangent = _part(tangent, "tangent")
         if tangent is not None:
-            ps, ts = np.shape(raw_value(primal)), np.shape(raw_value(tangent))
+            ps, ts = value_shape(primal), value_shape(tangent)
             if ps != ts:
                 raise ValueError(f"Dual: primal has shape {ps} but tangent has shape {ts}; they must match")
         self._primal = primal
@@ -126,8 +126,8 @@ class Dual(ArrayOps, Node):
         """The ε part (zeros when nothing perturbed this value)."""
         if self._tangent is None:
             p = self._primal
-            shape = np.shape(raw_value(p))
-            return np.zeros(shape, dtype=np.asarray(raw_value(p)).dtype) if shape else 0.0
+            shape = value_shape(p)
+            return np.zeros(shape, dtype=value_dtype(p)) if shape else 0.0
         return self._tangent
 
     def __repr__(self) -> str:

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..core import backend as _backend
 from ..core import rules as R
-from ..core.dispatch import Node, apply, node_types, raw_value
+from ..core.dispatch import Node, apply, node_types, raw_value, value_dtype, value_shape
 from ..core.state import PLAIN, eager_sweep, is_active
 
 __all__ = ["Tensor", "ArrayOps", "to_array", "check_array", "operand", "wrap"]
@@ -232,8 +232,8 @@ class ArrayOps:
     # -- shape ------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        """Shape of the value."""
-        return tuple(np.shape(raw_value(self)))
+        """Shape of the value (inside ``vmap``: of one example)."""
+        return value_shape(self)
 
     @property
     def ndim(self) -> int:
@@ -248,7 +248,7 @@ class ArrayOps:
     @property
     def dtype(self) -> np.dtype:
         """numpy dtype of the value."""
-        return np.asarray(raw_value(self)).dtype
+        return value_dtype(self)
 
     def __len__(self) -> int:
         shape = self.shape

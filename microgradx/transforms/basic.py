@@ -56,7 +56,7 @@ import numpy as np
 from .. import ops
 from ..core import backend as _backend
 from ..core import state
-from ..core.dispatch import node_types, raw_value
+from ..core.dispatch import node_types, value_dtype, value_shape
 from ..nodes.dual import Dual
 from ..nodes.tensor import Tensor
 from ..tree import is_node, rebuild
@@ -74,12 +74,12 @@ __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian"
 
 
 def _shape(x) -> tuple:
-    return tuple(np.shape(raw_value(x)))
+    return value_shape(x)
 
 
 def _float_dtype(x) -> np.dtype:
     """The dtype of a gradient for ``x``: its own float dtype, float64 for integers and bools."""
-    dt = np.asarray(raw_value(x)).dtype
+    dt = value_dtype(x)
     return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
@@ -474,7 +474,7 @@ def _tangent_of(o, level, like=None):
             if _shape(t) != o.shape:  # a rule may hand back a broadcastable tangent
                 t = ops.broadcast_to(t, o.shape)
             return t
-        if like is not None and np.asarray(raw_value(o)).dtype.kind not in "f":
+        if like is not None and value_dtype(o).kind not in "f":
             return np.zeros(_shape(o), dtype=like)
         return _zeros_like(o)
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..core import rules
 from ..core.dispatch import node_types
+from ..nodes.batched import Batched
 from ..nodes.dual import Dual
 from ..nodes.tensor import Tensor
 from ..tree import is_node
@@ -53,8 +54,8 @@ def shape_text(shape) -> str:
 
 
 def is_array(x) -> bool:
-    """An array as far as the output checks are concerned: a Tensor or a Dual."""
-    return isinstance(x, (Tensor, Dual))
+    """An array as far as the output checks are concerned: a Tensor or a Dual (or, inside vmap, a batched value)."""
+    return isinstance(x, (Tensor, Dual, Batched))
 
 
 def is_input_leaf(x) -> bool:
