@@ -78,15 +78,16 @@ def array(data, dtype=None) -> _t.Tensor:
 
 
 def _dtype_arg(dtype, name: str = "dtype"):
-    """None, or ``dtype`` as a numpy dtype of numbers (bool, int or float): a TypeError names anything else."""
+    """None, or ``dtype`` as a numpy dtype of numbers (bool, int, float, complex): a TypeError names anything else."""
     if dtype is None:
         return None
     try:
         dt = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"{name} must be a numpy dtype of numbers (bool, int or float); got {dtype!r}") from None
-    if dt.kind not in "biuf":
-        raise TypeError(f"{name} must be a bool, integer or float dtype; got {dt} (from {dtype!r})")
+        raise TypeError(f"{name} must be a numpy dtype of numbers (bool, int, float or complex); "
+                        f"got {dtype!r}") from None
+    if dt.kind not in "biufc":
+        raise TypeError(f"{name} must be a bool, integer, float or complex dtype; got {dt} (from {dtype!r})")
     return dt
 
 
@@ -103,7 +104,7 @@ def zeros(shape, dtype=np.float64) -> _t.Tensor:
     >>> zeros(2, dtype=str)
     Traceback (most recent call last):
     ...
-    TypeError: dtype must be a bool, integer or float dtype; got <U0 (from <class 'str'>)
+    TypeError: dtype must be a bool, integer, float or complex dtype; got <U0 (from <class 'str'>)
     """
     return _t.Tensor._constant(np.zeros(_shape_arg(shape), dtype=_dtype_arg(dtype)))
 
@@ -274,12 +275,15 @@ def sqrt(a):
 
 
 def abs(a):  # noqa: A001 - MLX's name
-    """Absolute value (derivative ``sign(x)``, 0 at 0).
+    """Absolute value (derivative ``sign(x)``, 0 at 0); the modulus ``|z|`` of complex numbers.
 
     >>> abs(array([-2.0]))
     Tensor([2.])
+    >>> abs(array([3 + 4j]))
+    Tensor([5.])
     """
-    return _call(R.ABS, a)
+    a = operand(a, "a")
+    return _call(R.COMPLEX_ABS if R._is_complex(a) else R.ABS, a)
 
 
 def exp(a):
@@ -810,9 +814,9 @@ def astype(a, dtype):
     """
     dtype = _dtype_arg(dtype)
     if dtype is None:
-        raise TypeError("astype: dtype must be a bool, integer or float dtype; got None")
-    if dtype.kind != "f":  # rounding to integers has derivative 0 almost everywhere: no gradient
-        return _t.Tensor._constant(np.asarray(raw_value(operand(a, "a"))).astype(dtype))
+        raise TypeError("astype: dtype must be a bool, integer, float or complex dtype; got None")
+    if dtype.kind not in "fc":  # rounding to integers has derivative 0 almost everywhere: no gradient
+        return _t.Tensor._constant(R.ASTYPE.forward(raw_value(operand(a, "a")), dtype))
     return _call(R.ASTYPE, a, dtype=dtype)
 
 
@@ -2008,6 +2012,20 @@ class ArrayMethods:
         """See :func:`microgradx.logcumsumexp`."""
         return logcumsumexp(self, axis, reverse=reverse, inclusive=inclusive)
 
+    @property
+    def real(self):
+        """See :func:`microgradx.real`."""
+        return real(self)
+
+    @property
+    def imag(self):
+        """See :func:`microgradx.imag`."""
+        return imag(self)
+
+    def conj(self):
+        """See :func:`microgradx.conj`."""
+        return conj(self)
+
 
 for _name, _method in vars(ArrayMethods).items():
     if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__"):
@@ -2122,3 +2140,84 @@ def _tie_both(extreme, beats):
         return picked + tie * (value - stop_gradient(value))
 
     return combine
+
+
+# ===========================================================================
+# Complex numbers (issue 13).  The rule table states the convention (see
+# "Complex numbers" in microgradx.core.rules); the functions listed in
+# COMPLEX_READY are checked against MLX for complex inputs.  The others refuse
+# complex arrays with a ValueError naming the argument, rather than compute
+# something nobody checked.
+# ===========================================================================
+__all__ += ["conj", "conjugate", "real", "imag"]
+
+
+def conj(a):
+    """The complex conjugate ``x - iy`` (real arrays are returned as they are).
+
+    >>> conj(array([1 + 2j]))
+    Tensor([1.-2.j])
+    """
+    return _call(R.CONJ, a)
+
+
+conjugate = conj
+
+
+def real(a):
+    """The real part ``x`` of ``x + iy`` (a real array is its own real part).
+
+    >>> real(array([1 + 2j]))
+    Tensor([1.])
+    """
+    return _call(R.REAL, a)
+
+
+def imag(a):
+    """The imaginary part ``y`` of ``x + iy`` (zeros for a real array).
+
+    >>> imag(array([1 + 2j]))
+    Tensor([2.])
+    """
+    return _call(R.IMAG, a)
+
+
+COMPLEX_READY = frozenset({
+    "array", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "linspace",
+    "add", "subtract", "multiply", "divide", "power", "negative", "square", "sqrt", "abs", "exp", "log",
+    "sin", "cos", "tanh", "tan", "sinh", "cosh", "log2", "log10", "log1p", "reciprocal",
+    "conj", "conjugate", "real", "imag", "where", "sum", "mean", "prod", "matmul", "reshape", "transpose",
+    "swapaxes", "expand_dims", "squeeze", "broadcast_to", "concatenate", "stack", "flatten", "astype", "take",
+    "stop_gradient", "equal", "not_equal", "isnan", "isinf", "isfinite", "cumsum", "pad", "split", "repeat",
+    "tile", "roll", "moveaxis", "unflatten", "unstack", "outer", "inner", "tensordot", "trace", "diagonal",
+    "diag", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "array_equal", "take_along_axis",
+    "slice_update",
+})
+
+
+def _refuses_complex(fn):
+    """``fn``, refusing complex arguments with a ValueError that names the parameter."""
+    import functools
+    import inspect
+
+    names = [p.name for p in inspect.signature(fn).parameters.values()]
+
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        for i, a in enumerate(args):
+            if R._is_complex(a):
+                name = names[_bi.min(i, len(names) - 1)]
+                raise ValueError(f"{fn.__name__}: {name} is complex; microgradx's {fn.__name__} takes real arrays "
+                                 "only (the functions that take complex ones: microgradx.ops.COMPLEX_READY)")
+        for k, a in kwargs.items():
+            if R._is_complex(a):
+                raise ValueError(f"{fn.__name__}: {k} is complex; microgradx's {fn.__name__} takes real arrays only")
+        return fn(*args, **kwargs)
+
+    return checked
+
+
+for _name in __all__:
+    if _name not in COMPLEX_READY and callable(globals().get(_name)):
+        globals()[_name] = _refuses_complex(globals()[_name])
+del _name

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict, defaultdict, namedtuple
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pytest
 
 mx = pytest.importorskip("mlx.core", reason="mlx cannot be imported: the MLX conformance battery needs mlx[cpu]",
                          exc_type=ImportError)
+
+from _mlx_compare import Battery, Case, Outcome, returns, run  # noqa: E402,F401 - shared with the face battery
+from _mlx_compare import raises as _raises  # noqa: E402
 
 import microgradx as mgx  # noqa: E402
 
@@ -73,41 +73,9 @@ MLX = Lib(mx, True)
 MGX = Lib(mgx, False)
 
 
-@dataclass
-class Case:
-    name: str
-    fn: Callable
-    kind: str = "same"  # "same", "same_class" or "differs"
-    mlx: Callable | None = None  # differs: assertion on MLX's outcome (None: MLX is not run)
-    ours: Callable | None = None  # differs: assertion on our outcome
-
-
-CASES: list[Case] = []
-
-
-def same(name, fn):
-    CASES.append(Case(name, fn))
-
-
-def same_class(name, fn):
-    CASES.append(Case(name, fn, "same_class"))
-
-
-def differs(name, fn, mlx, ours):
-    CASES.append(Case(name, fn, "differs", mlx, ours))
-
-
-@dataclass
-class Outcome:
-    value: Any = None
-    error: BaseException | None = None
-
-
-def run(fn, lib) -> Outcome:
-    try:
-        return Outcome(value=fn(lib))
-    except Exception as exc:  # the outcome of a case may be an exception
-        return Outcome(error=exc)
+BATTERY = Battery()
+CASES = BATTERY.cases
+same, same_class, differs = BATTERY.same, BATTERY.same_class, BATTERY.differs
 
 
 def _is_arr(x) -> bool:
@@ -139,24 +107,7 @@ def assert_same_value(a, b, path="result"):
 
 def raises(cls, message=None):
     """An outcome check: exception of class ``cls`` (with exactly ``message`` if given)."""
-
-    def check(o: Outcome):
-        assert o.error is not None, f"expected {cls.__name__}, got result {o.value!r}"
-        assert type(o.error) is cls, f"expected {cls.__name__}, got {type(o.error).__name__}: {o.error}"
-        if message is not None:
-            assert str(o.error) == message, f"message {str(o.error)!r} != {message!r}"
-
-    return check
-
-
-def returns(check_value):
-    """An outcome check: a result for which ``check_value(value)`` holds (it may assert)."""
-
-    def check(o: Outcome):
-        assert o.error is None, f"expected a result, got {type(o.error).__name__}: {o.error}"
-        assert check_value(o.value) is not False
-
-    return check
+    return _raises(cls, message, exact=True)
 
 
 def values(x):

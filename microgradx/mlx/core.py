@@ -75,6 +75,8 @@ def _mlx_dtype(value: np.ndarray) -> np.dtype:
     """The dtype MLX gives data of numpy dtype ``value.dtype`` when it makes an array of it."""
     if value.dtype == np.float64:
         return float32
+    if value.dtype == np.complex128:
+        return complex64  # MLX's only complex dtype
     return value.dtype
 
 
@@ -91,6 +93,8 @@ def _from_data(data, dtype=None):
         value = np.asarray(data, dtype=int32)
     elif isinstance(data, float):
         value = np.asarray(data, dtype=float32)
+    elif isinstance(data, complex):
+        value = np.asarray(data, dtype=complex64)
     elif isinstance(data, (list, tuple)):
         value = _ops.operand(data, "val")
         value = np.asarray([_raw_value(v) for v in data]) if value.dtype == object else value
@@ -168,9 +172,9 @@ def _convert(args, n):
         a = args[i]
         if _is_array(a) or a is None:
             continue
-        if isinstance(a, (bool, int, float)) and any_array:
+        if isinstance(a, (bool, int, float, complex)) and any_array:
             continue
-        if isinstance(a, (bool, int, float, list, tuple, np.ndarray, np.generic)):
+        if isinstance(a, (bool, int, float, complex, list, tuple, np.ndarray, np.generic)):
             args[i] = _from_data(a)
     return args
 
@@ -562,7 +566,7 @@ _ARITY = {
         "sign", "degrees", "radians", "floor", "ceil", "round", "trunc", "isnan", "isinf", "isfinite", "nan_to_num",
         "logical_not", "bitwise_invert", "all", "any", "cummax", "cummin", "logcumsumexp", "median",
         "sort", "topk", "partition", "pad", "split", "repeat", "tile", "roll", "moveaxis", "unflatten", "unstack",
-        "tril", "triu", "diag", "diagonal", "trace"],
+        "tril", "triu", "diag", "diagonal", "trace", "conj", "conjugate", "real", "imag"],
     2: ["add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "matmul",
         "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "take", "take_along_axis",
         "arctan2", "remainder", "floor_divide", "divmod", "logaddexp", "logical_and", "logical_or", "logical_xor",
