@@ -393,6 +393,8 @@ def where(condition, x, y):
     Tensor([1., 6.])
     """
     cond = np.asarray(raw_value(operand(condition, "condition")))
+    if cond.dtype.kind == "c":
+        raise TypeError(f"where: condition must hold bools or real numbers; got dtype {cond.dtype}")
     return _call(R.WHERE, cond, operand(x, "x"), operand(y, "y"))
 
 
