@@ -2158,7 +2158,7 @@ def conj(a):
     """The complex conjugate ``x - iy`` (real arrays are returned as they are).
 
     >>> conj(array([1 + 2j]))
-    Tensor([1.-2.j])
+    Tensor([1.-2.j], dtype=complex128)
     """
     return _call(R.CONJ, a)
 
@@ -2193,33 +2193,140 @@ COMPLEX_READY = frozenset({
     "stop_gradient", "equal", "not_equal", "isnan", "isinf", "isfinite", "cumsum", "pad", "split", "repeat",
     "tile", "roll", "moveaxis", "unflatten", "unstack", "outer", "inner", "tensordot", "trace", "diagonal",
     "diag", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "array_equal", "take_along_axis",
-    "slice_update",
+    "slice_update", "scatter_set", "put_along_axis",
 })
 
 
-def _refuses_complex(fn):
-    """``fn``, refusing complex arguments with a ValueError that names the parameter."""
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _are_ints(v) -> bool:
+    """An int, or a (nested) list/tuple/array of ints."""
+    if isinstance(v, node_types()) or isinstance(v, np.ndarray):
+        return np.asarray(raw_value(v)).dtype.kind in "iu"
+    if isinstance(v, (list, tuple)):
+        return _bi.all(_are_ints(item) for item in v)
+    return _is_int(v)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_index(v) -> bool:
+    if isinstance(v, tuple):
+        return _bi.all(_is_index(item) for item in v)
+    return v is None or v is Ellipsis or isinstance(v, (int, np.integer, slice, list, np.ndarray, *node_types()))
+
+
+# what each argument may be: (test, words for the message); "?" after a kind also allows None
+_KINDS = {
+    "int": (_is_int, "an int"),
+    "ints": (_are_ints, "an int or a sequence of ints"),
+    "real": (_is_real, "a real number"),
+    "bool": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
+    "index": (_is_index, "an index (ints, slices, None, Ellipsis or integer arrays)"),
+}
+
+# the arguments of the functions added for the MLX face that are not arrays (arrays are checked by operand)
+_ARGUMENTS = {
+    "round": {"decimals": "int"}, "nan_to_num": {"nan": "real", "posinf": "real?", "neginf": "real?"},
+    "isclose": {"rtol": "real", "atol": "real", "equal_nan": "bool"},
+    "allclose": {"rtol": "real", "atol": "real", "equal_nan": "bool"}, "array_equal": {"equal_nan": "bool"},
+    "topk": {"k": "int"}, "partition": {"kth": "int"}, "argpartition": {"kth": "int"},
+    "put_along_axis": {"values": "array"}, "pad": {"pad_width": "ints", "constant_values": "real"},
+    "split": {"indices_or_sections": "ints", "axis": "int"}, "repeat": {"repeats": "int"},
+    "tile": {"reps": "ints"}, "roll": {"shift": "ints", "axis": "ints?"},
+    "moveaxis": {"source": "int", "destination": "int"}, "unflatten": {"axis": "int", "shape": "ints"},
+    "slice_update": {"update": "array", "start_indices": "ints", "axes": "ints?"}, "unstack": {"axis": "int"},
+    "tril": {"k": "int"}, "triu": {"k": "int"}, "tri": {"n": "int", "m": "int?", "k": "int", "dtype": "dtype"},
+    "diag": {"k": "int"}, "diagonal": {"offset": "int", "axis1": "int", "axis2": "int"},
+    "trace": {"offset": "int", "axis1": "int", "axis2": "int"}, "tensordot": {"axes": "ints"},
+    "addmm": {"c": "array", "alpha": "real", "beta": "real"}, "scatter_set": {"values": "array", "index": "index"},
+    "median": {"keepdims": "bool"}, "all": {"keepdims": "bool"}, "any": {"keepdims": "bool"},
+    "prod": {"keepdims": "bool"}, "cumsum": {"axis": "int?"}, "cumprod": {"axis": "int?"},
+    "cummax": {"axis": "int?"}, "cummin": {"axis": "int?"}, "logcumsumexp": {"axis": "int?"},
+}
+
+
+def check_argument(fn_name: str, name: str, kind: str, value) -> None:
+    """Refuse ``value`` for argument ``name`` of ``fn_name`` unless it is of ``kind`` (a key of ``_KINDS``,
+    ``"array"``, or either with ``?`` to allow None): a TypeError naming the argument and what it takes.
+
+    >>> check_argument("tile", "reps", "ints", (2, 1))
+    >>> check_argument("tile", "reps", "ints", "ab")
+    Traceback (most recent call last):
+    ...
+    TypeError: tile: reps must be an int or a sequence of ints; got str 'ab'
+    """
+    optional = kind.endswith("?")
+    if optional:
+        if value is None:
+            return
+        kind = kind[:-1]
+    if kind == "array":
+        operand(value, f"{fn_name}: {name}")
+        return
+    if kind == "dtype":
+        _dtype_arg(value, f"{fn_name}: {name}")
+        return
+    test, words = _KINDS[kind]
+    if not test(value):
+        got = type(value).__name__
+        if isinstance(value, (str, int, float, complex, bool)) and len(repr(value)) < 40:
+            got += f" {value!r}"
+        raise TypeError(f"{fn_name}: {name} must be {words}{' or None' if optional else ''}; got {got}")
+
+
+def with_checks(fn, kinds: dict | None = None, refuse_complex: bool = False):
+    """``fn`` with its arguments checked first: those named in ``kinds`` (see :func:`check_argument`) and,
+    if ``refuse_complex``, no complex argument at all (a ValueError naming it).
+
+    >>> def halve(n):
+    ...     return n // 2
+    >>> checked = with_checks(halve, {"n": "int"})
+    >>> checked(4)
+    2
+    >>> checked("4")
+    Traceback (most recent call last):
+    ...
+    TypeError: halve: n must be an int; got str '4'
+    """
     import functools
     import inspect
 
-    names = [p.name for p in inspect.signature(fn).parameters.values()]
+    sig = inspect.signature(fn)
+    names = list(sig.parameters)
+    kinds = kinds or {}
 
     @functools.wraps(fn)
     def checked(*args, **kwargs):
-        for i, a in enumerate(args):
-            if R._is_complex(a):
-                name = names[_bi.min(i, len(names) - 1)]
-                raise ValueError(f"{fn.__name__}: {name} is complex; microgradx's {fn.__name__} takes real arrays "
-                                 "only (the functions that take complex ones: microgradx.ops.COMPLEX_READY)")
-        for k, a in kwargs.items():
-            if R._is_complex(a):
-                raise ValueError(f"{fn.__name__}: {k} is complex; microgradx's {fn.__name__} takes real arrays only")
+        if refuse_complex:
+            for i, a in enumerate(args):
+                if R._is_complex(a):
+                    raise ValueError(f"{fn.__name__}: {names[_bi.min(i, len(names) - 1)]} is complex; microgradx's "
+                                     f"{fn.__name__} takes real arrays only (the functions that take complex ones: "
+                                     "microgradx.ops.COMPLEX_READY)")
+            for k, a in kwargs.items():
+                if R._is_complex(a):
+                    raise ValueError(f"{fn.__name__}: {k} is complex; microgradx's {fn.__name__} takes real arrays "
+                                     "only")
+        if kinds:
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{fn.__name__}: {exc}") from None
+            for name, kind in kinds.items():
+                if name in bound.arguments:
+                    check_argument(fn.__name__, name, kind, bound.arguments[name])
         return fn(*args, **kwargs)
 
     return checked
 
 
 for _name in __all__:
-    if _name not in COMPLEX_READY and callable(globals().get(_name)):
-        globals()[_name] = _refuses_complex(globals()[_name])
-del _name
+    _fn = globals().get(_name)
+    if callable(_fn) and (_name not in COMPLEX_READY or _name in _ARGUMENTS):
+        globals()[_name] = with_checks(_fn, _ARGUMENTS.get(_name), refuse_complex=_name not in COMPLEX_READY)
+del _name, _fn

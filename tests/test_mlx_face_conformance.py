@@ -479,6 +479,10 @@ differs("an int32 array divided by an int", lambda mx: dtype_name(mx.array([1, 2
 differs("the jvp of max over int32 has a float tangent", lambda mx: dtype_name(
     mx.jvp(lambda x: mx.max(x), [mx.arange(3)], [mx.arange(3)])[1][0]),
     returns(lambda d: d == "int32"), returns(lambda d: d == "float64"))
+differs("the jvp of max at a tie (MLX: the first maximum's tangent; its vjp shares)", lambda mx: (
+    mx.jvp(lambda x: mx.max(x), [mx.array([1.0, 3.0, 3.0])], [mx.array([1.0, 2.0, 4.0])])[1][0].item(),
+    mx.grad(lambda x: mx.max(x))(mx.array([1.0, 3.0, 3.0])).tolist()),
+    returns(lambda v: v == (2.0, [0.0, 0.5, 0.5])), returns(lambda v: v == (3.0, [0.0, 0.5, 0.5])))
 differs("grad of .at multiply (MLX has no vjp for scatter_prod)", lambda mx: mx.grad(
     lambda x: mx.sum(x.at[mx.array([0, 0])].multiply(mx.array([2.0, 3.0]))))(mx.array([1.0, 2.0])),
     raises(RuntimeError, "VJP not implemented for scatter_prod"),
@@ -534,6 +538,8 @@ same("float32 plus complex64", lambda mx: mx.array([1.0, 2.0]) + mx.array([1.0j,
 differs("int32 plus complex64 (numpy's promotion)", lambda mx: dtype_name(mx.array([1, 2]) + mx.array([1.0j, 2.0])),
         returns(lambda d: d == "complex64"), returns(lambda d: d == "complex128"))
 same("complex equality", lambda mx: mx.array(ZC) == mx.array(ZC))
+same("complex tests", lambda mx: (mx.isnan(mx.array(ZC)), mx.isinf(mx.array(ZC)), mx.isfinite(mx.array(ZC)),
+                                  mx.not_equal(mx.array(ZC), mx.array(ZC)[0]), mx.array_equal(mx.array(ZC), ZC)))
 same("complex item and tolist", lambda mx: (mx.array(ZC)[0, 0].item() == complex(ZC[0, 0]),
                                            mx.array([1.0 + 2.0j]).tolist()))
 same("complex .real and .imag", lambda mx: (mx.array(ZC).real, mx.array(ZC).imag))
@@ -565,6 +571,19 @@ for _label, _f in [
     ("take", lambda mx, z: mx.take(z, mx.array([2, 0, 2]), axis=1)), ("flatten", lambda mx, z: mx.flatten(z)),
     ("pad", lambda mx, z: mx.pad(z, 1)), ("repeat", lambda mx, z: mx.repeat(z, 2, axis=0)),
     ("outer", lambda mx, z: mx.outer(z[0], z[1])), ("trace", lambda mx, z: mx.trace(z[:, :2])),
+    ("inner", lambda mx, z: mx.inner(z, z)), ("tensordot", lambda mx, z: mx.tensordot(z, z, axes=([1], [1]))),
+    ("diagonal", lambda mx, z: mx.diagonal(z)),
+    ("moveaxis", lambda mx, z: mx.moveaxis(z, 0, 1)), ("swapaxes", lambda mx, z: mx.swapaxes(z, 0, 1)),
+    ("expand_dims", lambda mx, z: mx.expand_dims(z, 1)), ("squeeze", lambda mx, z: mx.squeeze(z[:1])),
+    ("unflatten", lambda mx, z: mx.unflatten(z, 1, (3, 1))), ("tile", lambda mx, z: mx.tile(z, (2, 1))),
+    ("roll", lambda mx, z: mx.roll(z, 1, axis=1)), ("split", lambda mx, z: mx.split(z, 3, axis=1)[1]),
+    ("unstack", lambda mx, z: mx.unstack(z)[1]), ("stack", lambda mx, z: mx.stack([z, z * 2.0])),
+    ("broadcast_to", lambda mx, z: mx.broadcast_to(z[:1], (3, 3))), ("atleast_3d", lambda mx, z: mx.atleast_3d(z)),
+    ("broadcast_arrays", lambda mx, z: mx.broadcast_arrays(z, z[:1])[1]),
+    ("take_along_axis", lambda mx, z: mx.take_along_axis(z, mx.array([[2, 0], [1, 1]]), axis=1)),
+    ("put_along_axis", lambda mx, z: mx.put_along_axis(z, mx.array([[1], [0]]), z[:, :1] * 2.0, axis=1)),
+    ("slice_update", lambda mx, z: mx.slice_update(z, z[:1, :2] * 3.0, mx.array([1, 1]), axes=(0, 1))),
+    ("stop_gradient", lambda mx, z: z * mx.stop_gradient(z)),
 ]:
     same(f"complex {_label}: value, gradients, jvp", complex_case(_f, ZC))
 same("complex: a real input's gradient is real", lambda mx: mx.grad(

@@ -1072,7 +1072,7 @@ def scatter_set(x, v, index):
 
 
 def _scatter_set_forward(x, v, index):
-    out = np.array(x, dtype=np.result_type(x, v) if np.asarray(v).dtype.kind == "f" else np.asarray(x).dtype)
+    out = np.array(x, dtype=np.result_type(x, v) if np.asarray(v).dtype.kind in "fc" else np.asarray(x).dtype)
     out[index] = v
     return out
 
