@@ -14,6 +14,11 @@ instead of only storing gradients it writes down what happens at every step:
    multivariate chain rule at work;
 3. the gradients of the leaves: the numbers ``.backward()`` stores in ``.grad``.
 
+A block wrapped in ``mgx.checkpoint`` saved nothing inside it: at its step the
+narrator says so, recomputes the block from its saved inputs (as the backward
+sweep does), lists the recomputed values and sweeps back through them
+(:attr:`Step.recomputed`, :attr:`Step.inner`).
+
 Every number comes from the rule table (:mod:`microgradx.core.rules`): the local
 derivative from ``Primitive.partials``, the contribution from
 ``Primitive.vjp``, the formula text from ``Primitive.formulas``.  Nothing is

@@ -922,7 +922,10 @@ def draw(root, *, max_nodes: int = MAX_NODES, rankdir: str = "auto", names=None,
     """Draw the graph behind ``root``: op, data (or shape) and grad of every node.
 
     In Jupyter the returned :class:`Graph` shows itself as a picture.  Call
-    ``root.backward()`` first to see the gradients.
+    ``root.backward()`` first to see the gradients.  A block wrapped in
+    ``mgx.checkpoint`` is drawn as a dashed frame holding the values the
+    forward pass dropped, each marked "recomputed in the backward sweep"
+    (to show them, ``draw`` runs the block once more on its saved inputs).
 
     Parameters
     ----------

@@ -251,13 +251,13 @@ class _CustomPrimitive(R.Primitive):
 
     def _jvp(self, tangents, out, inputs, params):
         index = params.get("index", 0)
-        if self.kwargs:
-            raise ValueError("[custom jvp] Function should only accept positional arguments")
-        if self.owner._jvp is None:
+        if self.owner._jvp is None:  # derived from fun (keyword arguments are passed on, as in MLX)
             from .basic import jvp as jvp_transform
-            single = lambda *xs: _flat_outputs(self.owner._fun(*self._args(xs)))[0][index]
+            single = lambda *xs: _flat_outputs(self.owner._fun(*self._args(xs), **self.kwargs))[0][index]
             filled = [t if t is not None else _zeros(x) for t, x in zip(tangents, inputs)]
             return jvp_transform(single, list(inputs), filled)[1][0]
+        if self.kwargs:  # MLX's check, for a jvp rule only
+            raise ValueError("[custom jvp] Function should only accept positional arguments")
         args = self._args(inputs)
         tangent_args = _fill(self.template, list(tangents), [0])
         result = self.owner._jvp(_primals_view(args), _primals_view(tangent_args))
