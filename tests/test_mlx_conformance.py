@@ -669,8 +669,13 @@ def _dtype(a):
     return str(a.dtype).split(".")[-1]
 
 
-CF_X = [0.0, 800.0]
-same("custom vjp: stable log1pexp", lambda L: L.grad(lambda x: L.sum(_log1pexp(L)(x)))(L.arr(CF_X)))
+def _no_overflow_warning(thunk):
+    with np.errstate(over="ignore"):   # exp(800) overflows in the forward pass; the rule's gradient does not
+        return thunk()
+
+
+same("custom vjp: stable log1pexp",
+     lambda L: _no_overflow_warning(lambda: L.grad(lambda x: L.sum(_log1pexp(L)(x)))(L.arr([0.0, 800.0]))))
 same("custom vjp: the value is fun's", lambda L: _log1pexp(L)(L.arr([0.0, 1.0])))
 same("custom vjp: gradient dtype float32", lambda L: _dtype(L.grad(lambda x: L.sum(_log1pexp(L)(x)))(vec(L))))
 same("custom vjp: float16 stays float16",
