@@ -114,6 +114,7 @@ def test_explain_text_and_table_say_what_was_recomputed():
     assert "rule vjp of the segment, recomputed in the backward sweep" in text
     table = story._repr_html_()
     assert "recomputed (not saved by the forward pass)" in table and "h_2 = add(h_1, 1) = [2, 4]" in table
+    assert "then swept back" in table and "h_1 → w sends [0.01766, 0.001341]" in table
 
 
 def test_checkpoint_with_two_outputs_a_constant_argument_and_float32():

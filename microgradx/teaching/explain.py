@@ -460,8 +460,10 @@ class Narration:
                 cells.append(f"<td><code>{e(const)}</code></td><td colspan=4>a constant: no gradient needed</td>")
             if s.recomputed:
                 done = "; ".join(f"{n} = {d} = {_num(v)}" for n, v, d in s.recomputed)
+                back = "; ".join(f"{inner.name} → {c.to} sends {_num(c.value)}" for inner in s.inner
+                                 for c in inner.contributions)
                 cells.insert(0, f"<td colspan=5>recomputed (not saved by the forward pass): <code>{e(done)}</code>"
-                                "</td>")
+                                f"<br>then swept back: <code>{e(back)}</code></td>")
             if not cells:
                 cells.append("<td colspan=5>no input is a node</td>")
             for j, c in enumerate(cells):
