@@ -41,10 +41,10 @@ __all__ = ["Tensor", "ArrayOps", "to_array", "check_array", "operand", "wrap"]
 
 
 def check_array(arr: np.ndarray, name: str = "data") -> np.ndarray:
-    """Reject arrays whose dtype is not bool, integer or float, naming ``name``."""
-    if arr.dtype.kind not in "biuf":
+    """Reject arrays whose dtype is not bool, integer, float or complex, naming ``name``."""
+    if arr.dtype.kind not in "biufc":
         raise TypeError(
-            f"{name} must hold numbers (bool, int or float); got an array of dtype {arr.dtype}"
+            f"{name} must hold numbers (bool, int, float or complex); got an array of dtype {arr.dtype}"
         )
     return arr
 
@@ -99,7 +99,7 @@ def operand(x, name: str = "x"):
         return x
     if isinstance(x, np.ndarray):
         return check_array(x if type(x) is np.ndarray else np.asarray(x), name)
-    if isinstance(x, (np.integer, np.floating, np.bool_)):
+    if isinstance(x, (np.integer, np.floating, np.bool_, complex, np.complexfloating)):
         return x
     if isinstance(x, numbers.Real):  # Fraction, Decimal-like Reals: numpy would make object arrays of them
         return float(x)
@@ -205,7 +205,7 @@ class ArrayOps:
         return self
 
     def __abs__(self):
-        return _call(R.ABS, self)
+        return _call(R.COMPLEX_ABS if R._is_complex(self) else R.ABS, self)
 
     # -- comparisons: values only, no gradient --------------------------------
     __lt__, __le__ = _operator(R.LT), _operator(R.LE)
