@@ -163,7 +163,7 @@ _EXACT_REFCOUNTS = sys.implementation.name == "cpython" and sys.version_info < (
 
 
 def _compiled_sigmoid(x):
-    return backend.kernels.forward("sigmoid", x) if type(x) not in (float, int) else rules.SIGMOID.plain_forward(x)
+    return backend.kernels.sigmoid(x) if type(x) not in (float, int) else rules.SIGMOID.plain_forward(x)
 
 
 def accelerate(prim) -> None:
