@@ -210,8 +210,8 @@ def _nearest(root, limit: int) -> tuple[set, int]:
 def format_value(v, width: int = 28, dtype: bool = True, digits: int = 4) -> str:
     """A short text for a float or an array: the numbers when few, else shape and dtype.
 
-    The package's one number formatter: the graph pictures use it with four
-    significant digits, :func:`microgradx.explain` with six.
+    The package's one number formatter: the graph pictures use it as it is,
+    :func:`microgradx.explain` with six digits for a single number.
 
     Parameters
     ----------
@@ -223,7 +223,7 @@ def format_value(v, width: int = 28, dtype: bool = True, digits: int = 4) -> str
     dtype : bool
         Name the dtype after the shape.
     digits : int
-        Significant digits of each number.
+        Significant digits of a single number (an array's elements show four).
 
     Returns
     -------
@@ -250,7 +250,7 @@ def format_value(v, width: int = 28, dtype: bool = True, digits: int = 4) -> str
     if a.ndim == 0:
         return f"{float(a):.{digits}g}" if a.dtype.kind in "fiu" else str(a)
     if a.size <= 4 and a.dtype.kind in "biuf":
-        text = np.array2string(a, separator=", ", formatter={"float_kind": lambda x: f"{x:.{digits}g}"})
+        text = np.array2string(a, separator=", ", formatter={"float_kind": lambda x: f"{x:.4g}"})
         text = " ".join(text.split())
         if len(text) <= width:
             return text
