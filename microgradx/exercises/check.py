@@ -2,7 +2,11 @@
 
 Each checker runs the student's code on cases chosen to expose the classic
 mistakes, compares with the engine (or with finite differences), prints one
-verdict line and returns a :class:`~microgradx.exercises.results.Result`:
+verdict line and returns a :class:`~microgradx.exercises.results.Result`.
+Answers that vary from run to run (timings, memory, a profile) are compared
+with the checker's own measurement of the same work, made in the same
+process (``check.measured``, ``check.profile``); pictures with what they
+must show (``check.drawing``, ``check.weight_images``).  Verdicts look like:
 
 * ``✓ exercise sweep: 6 graphs agree with the engine (fan-in, reuse, ...)``
 * ``✗ exercise sweep: graph 'b = a + a', node a: expected 2.0, received 1.0 (hint: ...)``
@@ -849,7 +853,8 @@ def measured(got, reference: Callable[[], dict], *, unit: str, what: str = "your
         For an amount per item (per node, per multiplication): the number of
         items, so that a total given instead of a mean is recognised.
     low_hint : str
-        The hint for a measurement far smaller than the checker's (when no change of unit explains it).
+        The hint for a measurement far smaller than the checker's (the exercise's classic mistake);
+        without it, a factor that a change of unit or a total explains is named.
     quiet : bool
         Do not print the verdict.
 
@@ -892,9 +897,8 @@ def measured(got, reference: Callable[[], dict], *, unit: str, what: str = "your
             medians[n] = float(np.median(r))
             factor = medians[n] / ref[n] if ref[n] > 0 else (math.inf if medians[n] > 0 else 1.0)
             if not 1 / tolerance <= factor <= tolerance:
-                hint = _scale_hint(factor, unit, per) if 0 < factor < math.inf else ""
-                if not hint and factor < 1:
-                    hint = low_hint
+                hint = low_hint if factor < 1 and low_hint else (
+                    _scale_hint(factor, unit, per) if 0 < factor < math.inf else "")
                 raise CheckFailed(f"{n}: median {_fmt(medians[n])} {unit}, the checker measured "
                                   f"{_fmt(ref[n])} {unit} just now (a factor {factor:.3g})", hint,
                                   name=n, received=medians[n], measured=ref[n])
