@@ -656,7 +656,10 @@ cdef class Scalar:
         12.0
         """
         with _eager_sweep:  # one sweep at a time in the process, none nested (microgradx.core.state.eager_sweep)
-            _backward(self, 1.0)
+            if _sweep_with_bug is not None:  # a classic-bug switch is on (microgradx.exercises.bugs)
+                _sweep_with_bug(self, 1.0)
+            else:
+                _backward(self, 1.0)
 
     def zero_grad(self):
         """Set ``grad`` back to 0.0.
@@ -932,6 +935,24 @@ def _set_swapped(str name, bint flag):
     >>> _set_swapped("mul", False)
     """
     _swapped[_OP_NAMES.index(name)] = flag
+
+
+cdef object _sweep_with_bug = None  # a Python sweep with a classic bug in it, while a switch is on
+
+
+def _set_sweep_with_bug(sweep):
+    """Make ``backward()`` run ``sweep(root, 1.0)`` instead of the C sweep; ``None`` restores the C sweep.
+
+    Called by the switches of :mod:`microgradx.exercises.bugs` (overwrite instead
+    of accumulate, recursive sort, parents in a set) while one is on, so the
+    compiled Scalar shows the bug as the reference does, instead of hiding it.
+
+    >>> _set_sweep_with_bug(None)
+    """
+    global _sweep_with_bug
+    if sweep is not None and not callable(sweep):
+        raise TypeError(f"sweep must be a function or None; got {_kind_name(sweep)}")
+    _sweep_with_bug = sweep
 
 
 cdef object _apply(object prim, tuple args):

@@ -78,15 +78,16 @@ def array(data, dtype=None) -> _t.Tensor:
 
 
 def _dtype_arg(dtype, name: str = "dtype"):
-    """None, or ``dtype`` as a numpy dtype of numbers (bool, int or float): a TypeError names anything else."""
+    """None, or ``dtype`` as a numpy dtype of numbers (bool, int, float, complex): a TypeError names anything else."""
     if dtype is None:
         return None
     try:
         dt = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"{name} must be a numpy dtype of numbers (bool, int or float); got {dtype!r}") from None
-    if dt.kind not in "biuf":
-        raise TypeError(f"{name} must be a bool, integer or float dtype; got {dt} (from {dtype!r})")
+        raise TypeError(f"{name} must be a numpy dtype of numbers (bool, int, float or complex); "
+                        f"got {dtype!r}") from None
+    if dt.kind not in "biufc":
+        raise TypeError(f"{name} must be a bool, integer, float or complex dtype; got {dt} (from {dtype!r})")
     return dt
 
 
@@ -103,7 +104,7 @@ def zeros(shape, dtype=np.float64) -> _t.Tensor:
     >>> zeros(2, dtype=str)
     Traceback (most recent call last):
     ...
-    TypeError: dtype must be a bool, integer or float dtype; got <U0 (from <class 'str'>)
+    TypeError: dtype must be a bool, integer, float or complex dtype; got <U0 (from <class 'str'>)
     """
     return _t.Tensor._constant(np.zeros(_shape_arg(shape), dtype=_dtype_arg(dtype)))
 
@@ -274,12 +275,15 @@ def sqrt(a):
 
 
 def abs(a):  # noqa: A001 - MLX's name
-    """Absolute value (derivative ``sign(x)``, 0 at 0).
+    """Absolute value (derivative ``sign(x)``, 0 at 0); the modulus ``|z|`` of complex numbers.
 
     >>> abs(array([-2.0]))
     Tensor([2.])
+    >>> abs(array([3 + 4j]))
+    Tensor([5.])
     """
-    return _call(R.ABS, a)
+    a = operand(a, "a")
+    return _call(R.COMPLEX_ABS if R._is_complex(a) else R.ABS, a)
 
 
 def exp(a):
@@ -389,6 +393,8 @@ def where(condition, x, y):
     Tensor([1., 6.])
     """
     cond = np.asarray(raw_value(operand(condition, "condition")))
+    if cond.dtype.kind == "c":
+        raise TypeError(f"where: condition must hold bools or real numbers; got dtype {cond.dtype}")
     return _call(R.WHERE, cond, operand(x, "x"), operand(y, "y"))
 
 
@@ -810,9 +816,9 @@ def astype(a, dtype):
     """
     dtype = _dtype_arg(dtype)
     if dtype is None:
-        raise TypeError("astype: dtype must be a bool, integer or float dtype; got None")
-    if dtype.kind != "f":  # rounding to integers has derivative 0 almost everywhere: no gradient
-        return _t.Tensor._constant(np.asarray(raw_value(operand(a, "a"))).astype(dtype))
+        raise TypeError("astype: dtype must be a bool, integer, float or complex dtype; got None")
+    if dtype.kind not in "fc":  # rounding to integers has derivative 0 almost everywhere: no gradient
+        return _t.Tensor._constant(R.ASTYPE.forward(raw_value(operand(a, "a")), dtype))
     return _call(R.ASTYPE, a, dtype=dtype)
 
 
@@ -2008,6 +2014,20 @@ class ArrayMethods:
         """See :func:`microgradx.logcumsumexp`."""
         return logcumsumexp(self, axis, reverse=reverse, inclusive=inclusive)
 
+    @property
+    def real(self):
+        """See :func:`microgradx.real`."""
+        return real(self)
+
+    @property
+    def imag(self):
+        """See :func:`microgradx.imag`."""
+        return imag(self)
+
+    def conj(self):
+        """See :func:`microgradx.conj`."""
+        return conj(self)
+
 
 for _name, _method in vars(ArrayMethods).items():
     if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__"):
@@ -2122,3 +2142,201 @@ def _tie_both(extreme, beats):
         return picked + tie * (value - stop_gradient(value))
 
     return combine
+
+
+# ===========================================================================
+# Complex numbers (issue 13).  The rule table states the convention (see
+# "Complex numbers" in microgradx.core.rules); the functions listed in
+# COMPLEX_READY are checked against MLX for complex inputs.  The others refuse
+# complex arrays with a ValueError naming the argument, rather than compute
+# something nobody checked.
+# ===========================================================================
+__all__ += ["conj", "conjugate", "real", "imag"]
+
+
+def conj(a):
+    """The complex conjugate ``x - iy`` (real arrays are returned as they are).
+
+    >>> conj(array([1 + 2j]))
+    Tensor([1.-2.j], dtype=complex128)
+    """
+    return _call(R.CONJ, a)
+
+
+conjugate = conj
+
+
+def real(a):
+    """The real part ``x`` of ``x + iy`` (a real array is its own real part).
+
+    >>> real(array([1 + 2j]))
+    Tensor([1.])
+    """
+    return _call(R.REAL, a)
+
+
+def imag(a):
+    """The imaginary part ``y`` of ``x + iy`` (zeros for a real array).
+
+    >>> imag(array([1 + 2j]))
+    Tensor([2.])
+    """
+    return _call(R.IMAG, a)
+
+
+COMPLEX_READY = frozenset({
+    "array", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "linspace",
+    "add", "subtract", "multiply", "divide", "power", "negative", "square", "sqrt", "abs", "exp", "log",
+    "sin", "cos", "tanh", "tan", "sinh", "cosh", "log2", "log10", "log1p", "reciprocal",
+    "conj", "conjugate", "real", "imag", "where", "sum", "mean", "prod", "matmul", "reshape", "transpose",
+    "swapaxes", "expand_dims", "squeeze", "broadcast_to", "concatenate", "stack", "flatten", "astype", "take",
+    "stop_gradient", "equal", "not_equal", "isnan", "isinf", "isfinite", "cumsum", "pad", "split", "repeat",
+    "tile", "roll", "moveaxis", "unflatten", "unstack", "outer", "inner", "tensordot", "trace", "diagonal",
+    "diag", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "array_equal", "take_along_axis",
+    "slice_update", "scatter_set", "put_along_axis",
+})
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _are_ints(v) -> bool:
+    """An int, or a (nested) list/tuple/array of ints."""
+    if isinstance(v, node_types()) or isinstance(v, np.ndarray):
+        return np.asarray(raw_value(v)).dtype.kind in "iu"
+    if isinstance(v, (list, tuple)):
+        return _bi.all(_are_ints(item) for item in v)
+    return _is_int(v)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_index(v) -> bool:
+    if isinstance(v, tuple):
+        return _bi.all(_is_index(item) for item in v)
+    return v is None or v is Ellipsis or isinstance(v, (int, np.integer, slice, list, np.ndarray, *node_types()))
+
+
+# what each argument may be: (test, words for the message); "?" after a kind also allows None
+_KINDS = {
+    "int": (_is_int, "an int"),
+    "ints": (_are_ints, "an int or a sequence of ints"),
+    "real": (_is_real, "a real number"),
+    "bool": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
+    "index": (_is_index, "an index (ints, slices, None, Ellipsis or integer arrays)"),
+}
+
+# the arguments of the functions added for the MLX face that are not arrays (arrays are checked by operand)
+_ARGUMENTS = {
+    "round": {"decimals": "int"}, "nan_to_num": {"nan": "real", "posinf": "real?", "neginf": "real?"},
+    "isclose": {"rtol": "real", "atol": "real", "equal_nan": "bool"},
+    "allclose": {"rtol": "real", "atol": "real", "equal_nan": "bool"}, "array_equal": {"equal_nan": "bool"},
+    "topk": {"k": "int"}, "partition": {"kth": "int"}, "argpartition": {"kth": "int"},
+    "put_along_axis": {"values": "array"}, "pad": {"pad_width": "ints", "constant_values": "real"},
+    "split": {"indices_or_sections": "ints", "axis": "int"}, "repeat": {"repeats": "int"},
+    "tile": {"reps": "ints"}, "roll": {"shift": "ints", "axis": "ints?"},
+    "moveaxis": {"source": "int", "destination": "int"}, "unflatten": {"axis": "int", "shape": "ints"},
+    "slice_update": {"update": "array", "start_indices": "ints", "axes": "ints?"}, "unstack": {"axis": "int"},
+    "tril": {"k": "int"}, "triu": {"k": "int"}, "tri": {"n": "int", "m": "int?", "k": "int", "dtype": "dtype"},
+    "diag": {"k": "int"}, "diagonal": {"offset": "int", "axis1": "int", "axis2": "int"},
+    "trace": {"offset": "int", "axis1": "int", "axis2": "int"}, "tensordot": {"axes": "ints"},
+    "addmm": {"c": "array", "alpha": "real", "beta": "real"}, "scatter_set": {"values": "array", "index": "index"},
+    "median": {"keepdims": "bool"}, "all": {"keepdims": "bool"}, "any": {"keepdims": "bool"},
+    "prod": {"keepdims": "bool"}, "cumsum": {"axis": "int?"}, "cumprod": {"axis": "int?"},
+    "cummax": {"axis": "int?"}, "cummin": {"axis": "int?"}, "logcumsumexp": {"axis": "int?"},
+}
+
+
+def check_argument(fn_name: str, name: str, kind: str, value) -> None:
+    """Refuse ``value`` for argument ``name`` of ``fn_name`` unless it is of ``kind`` (a key of ``_KINDS``,
+    ``"array"``, or either with ``?`` to allow None): a TypeError naming the argument and what it takes.
+
+    >>> check_argument("tile", "reps", "ints", (2, 1))
+    >>> check_argument("tile", "reps", "ints", "ab")
+    Traceback (most recent call last):
+    ...
+    TypeError: tile: reps must be an int or a sequence of ints; got str 'ab'
+    """
+    optional = kind.endswith("?")
+    if optional:
+        if value is None:
+            return
+        kind = kind[:-1]
+    if kind == "array":
+        operand(value, f"{fn_name}: {name}")
+        return
+    if kind == "dtype":
+        _dtype_arg(value, f"{fn_name}: {name}")
+        return
+    test, words = _KINDS[kind]
+    if not test(value):
+        got = type(value).__name__
+        if isinstance(value, (str, int, float, complex, bool)) and len(repr(value)) < 40:
+            got += f" {value!r}"
+        raise TypeError(f"{fn_name}: {name} must be {words}{' or None' if optional else ''}; got {got}")
+
+
+def with_checks(fn, kinds: dict | None = None, refuse_complex: bool = False):
+    """``fn`` with its arguments checked first: those named in ``kinds`` (see :func:`check_argument`) and,
+    if ``refuse_complex``, no complex argument at all (a ValueError naming it).
+
+    >>> def halve(n):
+    ...     return n // 2
+    >>> checked = with_checks(halve, {"n": "int"})
+    >>> checked(4)
+    2
+    >>> checked("4")
+    Traceback (most recent call last):
+    ...
+    TypeError: halve: n must be an int; got str '4'
+    """
+    import functools
+    import inspect
+
+    sig = inspect.signature(fn)
+    names = list(sig.parameters)
+    kinds = kinds or {}
+
+    tensor, ndarray, is_complex = _t.Tensor, np.ndarray, R._is_complex
+
+    def refuse(name):
+        raise ValueError(f"{fn.__name__}: {name} is complex; microgradx's {fn.__name__} takes real arrays only "
+                         "(the functions that take complex ones: microgradx.ops.COMPLEX_READY)")
+
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        if refuse_complex:
+            i = 0
+            for a in args:
+                if type(a) is tensor:  # the common cases first, without the dtype property's work
+                    a = a._value
+                if type(a) is ndarray:
+                    if a.dtype.kind == "c":
+                        refuse(names[_bi.min(i, len(names) - 1)])
+                elif type(a) is not float and is_complex(a):
+                    refuse(names[_bi.min(i, len(names) - 1)])
+                i += 1
+            for k, a in kwargs.items():
+                if is_complex(a):
+                    refuse(k)
+        if kinds:
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{fn.__name__}: {exc}") from None
+            for name, kind in kinds.items():
+                if name in bound.arguments:
+                    check_argument(fn.__name__, name, kind, bound.arguments[name])
+        return fn(*args, **kwargs)
+
+    return checked
+
+
+for _name in __all__:
+    _fn = globals().get(_name)
+    if callable(_fn) and (_name not in COMPLEX_READY or _name in _ARGUMENTS):
+        globals()[_name] = with_checks(_fn, _ARGUMENTS.get(_name), refuse_complex=_name not in COMPLEX_READY)
+del _name, _fn

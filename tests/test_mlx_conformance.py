@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict, defaultdict, namedtuple
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pytest
 
 mx = pytest.importorskip("mlx.core", reason="mlx cannot be imported: the MLX conformance battery needs mlx[cpu]",
                          exc_type=ImportError)
+
+from _mlx_compare import Battery, Case, Outcome, returns, run  # noqa: E402,F401 - shared with the face battery
+from _mlx_compare import raises as _raises  # noqa: E402
 
 import microgradx as mgx  # noqa: E402
 
@@ -59,6 +59,7 @@ class Lib:
         self.name = "mlx" if is_mlx else "microgradx"
         self.int32 = mx.int32 if is_mlx else np.int32
         self.float32 = mx.float32 if is_mlx else np.float32
+        self.float16 = mx.float16 if is_mlx else np.float16
 
     def __getattr__(self, name):
         return getattr(self.module, name)
@@ -73,41 +74,9 @@ MLX = Lib(mx, True)
 MGX = Lib(mgx, False)
 
 
-@dataclass
-class Case:
-    name: str
-    fn: Callable
-    kind: str = "same"  # "same", "same_class" or "differs"
-    mlx: Callable | None = None  # differs: assertion on MLX's outcome (None: MLX is not run)
-    ours: Callable | None = None  # differs: assertion on our outcome
-
-
-CASES: list[Case] = []
-
-
-def same(name, fn):
-    CASES.append(Case(name, fn))
-
-
-def same_class(name, fn):
-    CASES.append(Case(name, fn, "same_class"))
-
-
-def differs(name, fn, mlx, ours):
-    CASES.append(Case(name, fn, "differs", mlx, ours))
-
-
-@dataclass
-class Outcome:
-    value: Any = None
-    error: BaseException | None = None
-
-
-def run(fn, lib) -> Outcome:
-    try:
-        return Outcome(value=fn(lib))
-    except Exception as exc:  # the outcome of a case may be an exception
-        return Outcome(error=exc)
+BATTERY = Battery()
+CASES = BATTERY.cases
+same, same_class, differs = BATTERY.same, BATTERY.same_class, BATTERY.differs
 
 
 def _is_arr(x) -> bool:
@@ -139,24 +108,7 @@ def assert_same_value(a, b, path="result"):
 
 def raises(cls, message=None):
     """An outcome check: exception of class ``cls`` (with exactly ``message`` if given)."""
-
-    def check(o: Outcome):
-        assert o.error is not None, f"expected {cls.__name__}, got result {o.value!r}"
-        assert type(o.error) is cls, f"expected {cls.__name__}, got {type(o.error).__name__}: {o.error}"
-        if message is not None:
-            assert str(o.error) == message, f"message {str(o.error)!r} != {message!r}"
-
-    return check
-
-
-def returns(check_value):
-    """An outcome check: a result for which ``check_value(value)`` holds (it may assert)."""
-
-    def check(o: Outcome):
-        assert o.error is None, f"expected a result, got {type(o.error).__name__}: {o.error}"
-        assert check_value(o.value) is not False
-
-    return check
+    return _raises(cls, message, exact=True)
 
 
 def values(x):
@@ -581,6 +533,159 @@ differs("a Scalar is a leaf", lambda L: L.grad(lambda x: x * x)(mgx.Scalar(3.0))
         raises(ValueError, "[tree_flatten] The argument should contain only arrays"),
         returns(lambda g: isinstance(g, mgx.Scalar) and g.data == 6.0))
 
+
+# ---------------------------------------------------------------------------
+# J. custom_function (.vjp/.jvp rules) and checkpoint (docs/guide/mlx_transforms.rst)
+# ---------------------------------------------------------------------------
+def _log1pexp(L):
+    """The docs' stable log(1 + e^x): its vjp rule is sigmoid, where the formula's would be inf/inf."""
+    @L.custom_function
+    def f(x):
+        return L.log(1.0 + L.exp(x))
+
+    @f.vjp
+    def f_vjp(primals, cotangent, output):
+        return cotangent * L.sigmoid(primals)
+    return f
+
+
+def _scaled_product(L):
+    """x * y whose vjp rule scales the cotangents by 10 and 100 (so the rule, not the formula, is seen)."""
+    @L.custom_function
+    def f(x, y):
+        return x * y
+
+    @f.vjp
+    def f_vjp(primals, cotangent, output):
+        x, y = primals
+        return cotangent * y * 10, cotangent * x * 100
+    return f
+
+
+def _jvp_rule(L):
+    @L.custom_function
+    def f(x, y):
+        return x * y
+
+    @f.jvp
+    def f_jvp(primals, tangents):
+        x, y = primals
+        tx, ty = tangents
+        return 7 * tx * y + (0.0 if ty is None else 11 * ty * x)   # an input without a tangent gets None
+    return f
+
+
+def _two_outputs(L):
+    @L.custom_function
+    def f(x):
+        return x * 2, x * 3
+
+    @f.vjp
+    def f_vjp(primals, cotangents, outputs):
+        return cotangents[0] * 20 + cotangents[1] * 30
+
+    @f.jvp
+    def f_jvp(primals, tangents):
+        return tangents * 200, tangents * 300
+    return f
+
+
+def _with_kwarg(L, rule: str):
+    @L.custom_function
+    def f(x, scale=1.0):
+        return x * scale
+    if rule == "vjp":
+        f.vjp(lambda primals, cotangent, output, scale=1.0: cotangent * scale * 2)
+    elif rule == "jvp":
+        f.jvp(lambda primals, tangents: tangents * 5)
+    return f
+
+
+def _one_cotangent_for_two(L):
+    @L.custom_function
+    def f(x, y):
+        return x * y
+
+    @f.vjp
+    def f_vjp(primals, cotangent, output):
+        return cotangent
+    return f
+
+
+def _block(L):
+    return lambda x, w: L.tanh(x * w + 1.0)
+
+
+def _dtype(a):
+    return str(a.dtype).split(".")[-1]
+
+
+def _no_overflow_warning(thunk):
+    with np.errstate(over="ignore"):   # exp(800) overflows in the forward pass; the rule's gradient does not
+        return thunk()
+
+
+same("custom vjp: stable log1pexp",
+     lambda L: _no_overflow_warning(lambda: L.grad(lambda x: L.sum(_log1pexp(L)(x)))(L.arr([0.0, 800.0]))))
+same("custom vjp: the value is fun's", lambda L: _log1pexp(L)(L.arr([0.0, 1.0])))
+same("custom vjp: gradient dtype float32", lambda L: _dtype(L.grad(lambda x: L.sum(_log1pexp(L)(x)))(vec(L))))
+same("custom vjp: float16 stays float16",
+     lambda L: _dtype(L.grad(lambda x: L.sum(_log1pexp(L)(x)))(vec(L).astype(L.float16))))
+same("custom vjp: second order differentiates the rule", lambda L: L.grad(L.grad(_log1pexp(L)))(L.arr(0.5)))
+same("custom vjp: two inputs, value_and_grad",
+     lambda L: L.value_and_grad(lambda x, y: L.sum(_scaled_product(L)(x, y)), argnums=(0, 1))(
+         vec(L), L.arr([3.0, 4.0])))
+same("custom vjp: clip the cotangent", lambda L: L.grad(lambda w: L.sum(
+    L.custom_function(lambda x: x).vjp(lambda p, c, o: L.clip(c, -1.0, 1.0))(w) * L.arr([0.5, 3.0, -7.0])))(
+    L.ones((3,))))
+same("custom vjp: two outputs, vjp", lambda L: L.vjp(_two_outputs(L), [L.arr(1.0)], [L.arr(1.0), L.arr(2.0)]))
+same("custom vjp: two outputs, grad of the second", lambda L: L.grad(lambda x: _two_outputs(L)(x)[1])(L.arr(1.0)))
+same("custom vjp: keyword arguments reach fun and the rule",
+     lambda L: L.value_and_grad(lambda x: _with_kwarg(L, "vjp")(x, scale=3.0))(L.arr(1.0)))
+same("custom vjp: a jvp rule does not change grad", lambda L: L.grad(_jvp_rule(L))(L.arr(2.0), L.arr(3.0)))
+same("custom vjp: exceptions from fun propagate",
+     lambda L: L.grad(L.custom_function(lambda x: {}["boom"]).vjp(lambda p, c, o: c))(L.arr(1.0)))
+same("custom function without rules: grad of fun",
+     lambda L: L.grad(L.custom_function(lambda x: L.sin(x) * x))(L.arr(0.5)))
+same("custom jvp: the rule's tangent",
+     lambda L: L.jvp(_jvp_rule(L), [L.arr(2.0), L.arr(3.0)], [L.arr(1.0), L.arr(1.0)]))
+same("custom jvp: None for an input without a tangent",
+     lambda L: L.jvp(lambda x: _jvp_rule(L)(x, L.arr(3.0)), [L.arr(2.0)], [L.arr(1.0)]))
+same("custom jvp: two outputs", lambda L: L.jvp(_two_outputs(L), [L.arr(1.0)], [L.arr(1.0)]))
+same("custom jvp: keyword arguments with a jvp rule are MLX's error",
+     lambda L: L.jvp(lambda x: _with_kwarg(L, "jvp")(x, scale=3.0), [L.arr(1.0)], [L.arr(1.0)]))
+same("custom jvp: keyword arguments without a jvp rule are passed on",
+     lambda L: L.jvp(lambda x: _with_kwarg(L, "none")(x, scale=3.0), [L.arr(1.0)], [L.arr(1.0)]))
+same_class("custom_function of a number", lambda L: L.custom_function(3))
+same_class("custom_function.vjp of a number", lambda L: L.custom_function(lambda x: x).vjp(3))
+same_class("custom_function.jvp of a number", lambda L: L.custom_function(lambda x: x).jvp(3))
+differs("a vjp rule returning one cotangent for two inputs: ValueError (MLX gives it to both)",
+        lambda L: L.grad(_one_cotangent_for_two(L), argnums=(0, 1))(L.arr(1.0), L.arr(2.0)),
+        returns(lambda r: values(r[0]) == 1.0 and values(r[1]) == 1.0),
+        raises(ValueError, "custom_function: the vjp rule returned 1 cotangents for 2 array inputs"))
+
+same("checkpoint: value", lambda L: L.checkpoint(_block(L))(vec(L), L.arr([2.0, 3.0])))
+same("checkpoint: grad of two inputs",
+     lambda L: L.grad(lambda x, w: L.sum(L.checkpoint(_block(L))(x, w)), argnums=(0, 1))(vec(L), L.arr([2.0, 3.0])))
+same("checkpoint: value_and_grad", lambda L: L.value_and_grad(lambda x: L.sum(L.checkpoint(L.exp)(x) ** 2))(vec(L)))
+same("checkpoint: gradient dtype float32", lambda L: _dtype(L.grad(lambda x: L.sum(L.checkpoint(L.exp)(x)))(vec(L))))
+same("checkpoint: float16 stays float16",
+     lambda L: _dtype(L.grad(lambda x: L.sum(L.checkpoint(lambda v: v * v)(x)))(vec(L).astype(L.float16))))
+same("checkpoint: a tuple output",
+     lambda L: L.grad(lambda x: L.sum(sum(L.checkpoint(lambda v: (v * 2, L.sin(v)))(x))))(vec(L)))
+same("checkpoint: a dict argument",
+     lambda L: L.grad(lambda p: L.sum(L.checkpoint(lambda q: q["a"] * q["b"])(p)))(
+         {"a": vec(L), "b": L.arr([3.0, 4.0])}))
+same("checkpoint: keyword arguments", lambda L: L.grad(lambda x: L.checkpoint(lambda v, s=1.0: v * s)(x, s=3.0))(
+    L.arr(1.0)))
+same("checkpoint: second order", lambda L: L.grad(L.grad(lambda x: L.checkpoint(lambda v: v ** 3)(x)))(L.arr(2.0)))
+same("checkpoint: nested", lambda L: L.grad(lambda x: L.checkpoint(lambda v: L.checkpoint(L.tanh)(v * v) * 2)(x))(
+    L.arr(0.3)))
+same("checkpoint: jvp", lambda L: L.jvp(L.checkpoint(lambda v: L.sin(v) * v), [L.arr(0.5)], [L.arr(2.0)]))
+same("checkpoint: vjp", lambda L: L.vjp(L.checkpoint(lambda v: L.sin(v) * v), [L.arr(0.5)], [L.arr(2.0)]))
+same("checkpoint: no arguments", lambda L: L.checkpoint(lambda: L.arr(1.0))())
+same("checkpoint: exceptions from fun propagate", lambda L: L.grad(L.checkpoint(lambda v: {}["boom"]))(L.arr(1.0)))
+same_class("checkpoint of a number", lambda L: L.checkpoint(3))
 
 # ---------------------------------------------------------------------------
 # Running the battery

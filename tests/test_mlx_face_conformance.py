@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 mlx = pytest.importorskip("mlx.core", reason="mlx cannot be imported: the MLX face battery needs mlx[cpu]",
                           exc_type=ImportError)
+
+from _mlx_compare import Battery, Case, Outcome, raises, returns, run  # noqa: E402,F401 - shared with test_mlx_conformance
 
 import microgradx as mgx  # noqa: E402
 import microgradx.mlx.core as face  # noqa: E402
@@ -40,41 +39,9 @@ AR = np.ascontiguousarray(A[::-1])  # (MLX takes no negative strides from numpy)
 B = RNG.uniform(-1.0, 1.0, (3, 4)).astype(np.float32)
 
 
-@dataclass
-class Case:
-    name: str
-    fn: Callable
-    kind: str = "same"
-    mlx: Callable | None = None
-    ours: Callable | None = None
-
-
-CASES: list[Case] = []
-
-
-def same(name, fn):
-    CASES.append(Case(name, fn))
-
-
-def same_class(name, fn):
-    CASES.append(Case(name, fn, "same_class"))
-
-
-def differs(name, fn, mlx_check, ours_check):
-    CASES.append(Case(name, fn, "differs", mlx_check, ours_check))
-
-
-@dataclass
-class Outcome:
-    value: Any = None
-    error: BaseException | None = None
-
-
-def run(fn, mx) -> Outcome:
-    try:
-        return Outcome(value=fn(mx))
-    except Exception as exc:  # the outcome of a case may be an exception
-        return Outcome(error=exc)
+BATTERY = Battery()
+CASES = BATTERY.cases
+same, same_class, differs = BATTERY.same, BATTERY.same_class, BATTERY.differs
 
 
 def _is_arr(x) -> bool:
@@ -93,7 +60,8 @@ def assert_same(a, b, path="result"):
         va, vb = np.array(a), np.asarray(b)
         assert va.shape == vb.shape, f"{path}: shape {va.shape} vs {vb.shape}"
         assert dtype_name(a) == dtype_name(b), f"{path}: dtype {dtype_name(a)} vs {dtype_name(b)}"
-        assert np.allclose(va.astype(np.float64), vb.astype(np.float64), rtol=2e-5, atol=2e-6, equal_nan=True), \
+        kind = np.complex128 if np.iscomplexobj(va) or np.iscomplexobj(vb) else np.float64
+        assert np.allclose(va.astype(kind), vb.astype(kind), rtol=2e-5, atol=2e-6, equal_nan=True), \
             f"{path}: values {va} vs {vb}"
         return
     if isinstance(a, (list, tuple)):
@@ -124,24 +92,6 @@ def check_case(case: Case) -> str:
     assert case.kind == "same", f"expected an exception for a {case.kind} case; both returned"
     assert_same(theirs.value, ours.value)
     return case.kind
-
-
-def raises(cls, message=None):
-    def check(o: Outcome):
-        assert o.error is not None, f"expected {cls.__name__}, got result {o.value!r}"
-        assert type(o.error) is cls, f"expected {cls.__name__}, got {type(o.error).__name__}: {o.error}"
-        if message is not None:
-            assert message in str(o.error), f"message {str(o.error)!r} lacks {message!r}"
-
-    return check
-
-
-def returns(check_value):
-    def check(o: Outcome):
-        assert o.error is None, f"expected a result, got {type(o.error).__name__}: {o.error}"
-        assert check_value(o.value) is not False
-
-    return check
 
 
 # ---------------------------------------------------------------------------
@@ -529,6 +479,10 @@ differs("an int32 array divided by an int", lambda mx: dtype_name(mx.array([1, 2
 differs("the jvp of max over int32 has a float tangent", lambda mx: dtype_name(
     mx.jvp(lambda x: mx.max(x), [mx.arange(3)], [mx.arange(3)])[1][0]),
     returns(lambda d: d == "int32"), returns(lambda d: d == "float64"))
+differs("the jvp of max at a tie (MLX: the first maximum's tangent; its vjp shares)", lambda mx: (
+    mx.jvp(lambda x: mx.max(x), [mx.array([1.0, 3.0, 3.0])], [mx.array([1.0, 2.0, 4.0])])[1][0].item(),
+    mx.grad(lambda x: mx.max(x))(mx.array([1.0, 3.0, 3.0])).tolist()),
+    returns(lambda v: v == (2.0, [0.0, 0.5, 0.5])), returns(lambda v: v == (3.0, [0.0, 0.5, 0.5])))
 differs("grad of .at multiply (MLX has no vjp for scatter_prod)", lambda mx: mx.grad(
     lambda x: mx.sum(x.at[mx.array([0, 0])].multiply(mx.array([2.0, 3.0]))))(mx.array([1.0, 2.0])),
     raises(RuntimeError, "VJP not implemented for scatter_prod"),
@@ -541,8 +495,148 @@ differs("random numbers are numpy's, not MLX's", lambda mx: mx.random.normal((3,
         returns(lambda v: len(v) == 3 and v != np.array(mlx.random.normal((3,), key=mlx.random.key(0))).tolist()))
 differs("bfloat16 does not exist", lambda mx: mx.bfloat16,
         returns(lambda d: True), raises(AttributeError))
-differs("complex arrays are not provided", lambda mx: mx.array([1.0 + 2.0j]),
-        returns(lambda a: dtype_name(a) == "complex64"), raises(TypeError))
+
+
+
+
+# ---------------------------------------------------------------------------
+# J. complex numbers: values, dtypes, and MLX's convention for their derivatives
+#    (the gradient of a real loss L is dL/dx + i dL/dy; a cotangent g maps back
+#    through a holomorphic f as g * conj(f'(z)); tangents as f'(z) t)
+# ---------------------------------------------------------------------------
+ZC = (A[:2, :3] + 1j * B[:2, :3] + 0.5).astype(np.complex64)  # no zeros, away from branch cuts
+WC = (P[:2, :3] - 1j * A[1:3, :3]).astype(np.complex64)
+
+
+def complex_case(f, *data):
+    """f's value; the gradient of two real losses (real and imaginary parts, weighted); a complex jvp."""
+
+    def case(mx):
+        xs = [mx.array(d) for d in data]
+        out = f(mx, *xs)
+        w = mx.array(weights(out.shape))
+        argnums = tuple(range(len(xs)))
+        loss_re = mx.grad(lambda *v: mx.sum(mx.real(f(mx, *v)) * w), argnums=argnums)(*xs)
+        loss_im = mx.grad(lambda *v: mx.sum(mx.imag(f(mx, *v)) * w), argnums=argnums)(*xs)
+        tangents = [mx.array((weights(np.shape(d)) + 0.5j * weights(np.shape(d))[::-1]).astype(np.complex64))
+                    for d in data]
+        _, jv = mx.jvp(lambda *v: f(mx, *v), xs, tangents)
+        return out, loss_re, loss_im, jv
+
+    return case
+
+
+same("array from a Python complex", lambda mx: mx.array(1.0 + 2.0j))
+same("array from a complex list", lambda mx: mx.array([1.0 + 2.0j, 3.0]))
+same("array from numpy complex128", lambda mx: mx.array(np.array([1.0 + 2.0j, -1.0j])))
+same("array with dtype complex64", lambda mx: mx.array([1.0, 2.0], dtype=mx.complex64))
+same("zeros complex64", lambda mx: mx.zeros((2,), dtype=mx.complex64))
+same("astype float32 to complex64", lambda mx: mx.array([1.5, -2.0]).astype(mx.complex64))
+same("astype complex64 to float32 keeps the real part", lambda mx: mx.array(ZC).astype(mx.float32))
+same("float32 times a Python complex", lambda mx: mx.array([1.0, 2.0]) * (1.0 + 2.0j))
+same("float32 plus complex64", lambda mx: mx.array([1.0, 2.0]) + mx.array([1.0j, 2.0]))
+differs("int32 plus complex64 (numpy's promotion)", lambda mx: dtype_name(mx.array([1, 2]) + mx.array([1.0j, 2.0])),
+        returns(lambda d: d == "complex64"), returns(lambda d: d == "complex128"))
+same("complex equality", lambda mx: mx.array(ZC) == mx.array(ZC))
+same("complex tests", lambda mx: (mx.isnan(mx.array(ZC)), mx.isinf(mx.array(ZC)), mx.isfinite(mx.array(ZC)),
+                                  mx.not_equal(mx.array(ZC), mx.array(ZC)[0]), mx.array_equal(mx.array(ZC), ZC)))
+same("complex item and tolist", lambda mx: (mx.array(ZC)[0, 0].item() == complex(ZC[0, 0]),
+                                           mx.array([1.0 + 2.0j]).tolist()))
+same("complex .real and .imag", lambda mx: (mx.array(ZC).real, mx.array(ZC).imag))
+same("complex .conj()", lambda mx: mx.array(ZC).conj())
+same("abs of complex (value, float32)", lambda mx: mx.abs(mx.array(ZC)))
+for _label, _f in [
+    ("add", lambda mx, z, w: z + w), ("subtract", lambda mx, z, w: mx.subtract(z, w)),
+    ("multiply", lambda mx, z, w: z * w), ("divide", lambda mx, z, w: z / w),
+    ("matmul", lambda mx, z, w: mx.matmul(z, w.T)),
+    ("where", lambda mx, z, w: mx.where(mx.array([[True, False, True], [False, True, False]]), z, w)),
+    ("concatenate", lambda mx, z, w: mx.concatenate([z, w], axis=1)),
+]:
+    same(f"complex {_label}: value, gradients, jvp", complex_case(_f, ZC, WC))
+for _label, _f in [
+    ("negative", lambda mx, z: -z), ("square", lambda mx, z: mx.square(z)), ("sqrt", lambda mx, z: mx.sqrt(z)),
+    ("exp", lambda mx, z: mx.exp(z)), ("log", lambda mx, z: mx.log(z)), ("sin", lambda mx, z: mx.sin(z)),
+    ("cos", lambda mx, z: mx.cos(z)), ("tan", lambda mx, z: mx.tan(z)), ("tanh", lambda mx, z: mx.tanh(z)),
+    ("sinh", lambda mx, z: mx.sinh(z)), ("cosh", lambda mx, z: mx.cosh(z)), ("log2", lambda mx, z: mx.log2(z)),
+    ("log10", lambda mx, z: mx.log10(z)), ("log1p", lambda mx, z: mx.log1p(z)),
+    ("reciprocal", lambda mx, z: mx.reciprocal(z)),
+    ("2.5 * z", lambda mx, z: 2.5 * z), ("z * 1j", lambda mx, z: z * 1j),
+    ("conj", lambda mx, z: mx.conj(z)), ("conjugate", lambda mx, z: mx.conjugate(z)),
+    ("real", lambda mx, z: mx.real(z)), ("imag", lambda mx, z: mx.imag(z)), ("abs", lambda mx, z: mx.abs(z)),
+    ("z * conj(z)", lambda mx, z: z * mx.conj(z)), ("real(z) * imag(z)", lambda mx, z: mx.real(z) * mx.imag(z)),
+    ("abs(z) ** 2", lambda mx, z: mx.abs(z) ** 2), ("sum", lambda mx, z: mx.sum(z, axis=1)),
+    ("mean", lambda mx, z: mx.mean(z, axis=0)), ("prod", lambda mx, z: mx.prod(z, axis=1)),
+    ("cumsum", lambda mx, z: mx.cumsum(z, axis=1)), ("reshape", lambda mx, z: mx.reshape(z, (3, 2))),
+    ("transpose", lambda mx, z: mx.transpose(z)), ("getitem", lambda mx, z: z[1, ::2]),
+    ("take", lambda mx, z: mx.take(z, mx.array([2, 0, 2]), axis=1)), ("flatten", lambda mx, z: mx.flatten(z)),
+    ("pad", lambda mx, z: mx.pad(z, 1)), ("repeat", lambda mx, z: mx.repeat(z, 2, axis=0)),
+    ("outer", lambda mx, z: mx.outer(z[0], z[1])), ("trace", lambda mx, z: mx.trace(z[:, :2])),
+    ("inner", lambda mx, z: mx.inner(z, z)), ("tensordot", lambda mx, z: mx.tensordot(z, z, axes=([1], [1]))),
+    ("diagonal", lambda mx, z: mx.diagonal(z)),
+    ("moveaxis", lambda mx, z: mx.moveaxis(z, 0, 1)), ("swapaxes", lambda mx, z: mx.swapaxes(z, 0, 1)),
+    ("expand_dims", lambda mx, z: mx.expand_dims(z, 1)), ("squeeze", lambda mx, z: mx.squeeze(z[:1])),
+    ("unflatten", lambda mx, z: mx.unflatten(z, 1, (3, 1))), ("tile", lambda mx, z: mx.tile(z, (2, 1))),
+    ("roll", lambda mx, z: mx.roll(z, 1, axis=1)), ("split", lambda mx, z: mx.split(z, 3, axis=1)[1]),
+    ("unstack", lambda mx, z: mx.unstack(z)[1]), ("stack", lambda mx, z: mx.stack([z, z * 2.0])),
+    ("broadcast_to", lambda mx, z: mx.broadcast_to(z[:1], (3, 3))), ("atleast_3d", lambda mx, z: mx.atleast_3d(z)),
+    ("broadcast_arrays", lambda mx, z: mx.broadcast_arrays(z, z[:1])[1]),
+    ("take_along_axis", lambda mx, z: mx.take_along_axis(z, mx.array([[2, 0], [1, 1]]), axis=1)),
+    ("put_along_axis", lambda mx, z: mx.put_along_axis(z, mx.array([[1], [0]]), z[:, :1] * 2.0, axis=1)),
+    ("slice_update", lambda mx, z: mx.slice_update(z, z[:1, :2] * 3.0, mx.array([1, 1]), axes=(0, 1))),
+    ("stop_gradient", lambda mx, z: z * mx.stop_gradient(z)),
+]:
+    same(f"complex {_label}: value, gradients, jvp", complex_case(_f, ZC))
+same("complex: a real input's gradient is real", lambda mx: mx.grad(
+    lambda x: mx.sum(mx.abs(x * (1.0 + 2.0j))))(mx.array([1.0, -2.0])))
+same("complex: vjp with a complex cotangent", lambda mx: mx.vjp(
+    lambda z: z * z, [mx.array(ZC)], [mx.array((1j * weights(ZC.shape)).astype(np.complex64))]))
+same("complex: grad of a complex output uses cotangent 1", lambda mx: mx.grad(
+    lambda z: mx.sum(z * z))(mx.array(ZC)))
+same("complex: grad of abs at 0 is 0", lambda mx: mx.grad(lambda z: mx.sum(mx.abs(z)))(mx.array([0j, 1.0j])))
+
+
+def _fd_gradient(loss, z, h=1e-6):
+    """dL/dx + i dL/dy by central differences (complex128), for a numpy loss of a complex array."""
+    z = np.asarray(z, np.complex128)
+    g = np.zeros_like(z)
+    for k in np.ndindex(z.shape):
+        e = np.zeros_like(z)
+        e[k] = h
+        g[k] = (loss(z + e) - loss(z - e)) / (2 * h) + 1j * (loss(z + 1j * e) - loss(z - 1j * e)) / (2 * h)
+    return g
+
+
+def _matches(expected):
+    return lambda v: np.allclose(np.asarray(v), expected, rtol=1e-3, atol=1e-3)
+
+
+_ZP = np.array([1.0 + 2.0j, -0.5 + 0.3j], np.complex64)
+_WP = np.array([0.5 - 0.2j, 1.5 + 0.1j], np.complex64)
+_FD_CUBE = _fd_gradient(lambda z: np.sum(np.real(z ** 3)), _ZP)
+differs("complex grad of z ** 3 (MLX's power vjp is not conjugated)",
+        lambda mx: mx.grad(lambda z: mx.sum(mx.real(z ** 3)))(mx.array(_ZP)),
+        returns(_matches(np.conj(_FD_CUBE))), returns(_matches(_FD_CUBE)))
+_FD_POW = [_fd_gradient(lambda z: np.sum(np.real(z ** _WP.astype(complex))), _ZP),
+           _fd_gradient(lambda w: np.sum(np.real(_ZP.astype(complex) ** w)), _WP)]
+differs("complex grad of power(z, w) (MLX's power vjp is not conjugated)",
+        lambda mx: mx.grad(lambda z, w: mx.sum(mx.real(mx.power(z, w))), argnums=(0, 1))(
+            mx.array(_ZP), mx.array(_WP)),
+        returns(lambda g: not _matches(_FD_POW[0])(g[0])),
+        returns(lambda g: _matches(_FD_POW[0])(g[0]) and _matches(_FD_POW[1])(g[1])))
+# d/dz of real((1 - i) * grad |z|²) = real((1 - i) 2z) = 2x + 2y: the gradient is 2 + 2i
+differs("complex second derivative of abs(z) ** 2", lambda mx: mx.grad(
+    lambda z: mx.sum(mx.real(mx.grad(lambda u: mx.sum(mx.abs(u) ** 2))(z) * mx.array([1.0 - 1.0j]))))(
+    mx.array([1.0 + 2.0j])),
+    returns(lambda g: not _matches([2.0 + 2.0j])(g)), returns(_matches([2.0 + 2.0j])))
+same_class("complex sigmoid is refused", lambda mx: mx.sigmoid(mx.array(ZC)))
+same_class("complex floor is refused", lambda mx: mx.floor(mx.array(ZC)))
+same_class("complex arctan2 is refused", lambda mx: mx.arctan2(mx.array(ZC), mx.array(ZC)))
+for _label, _f in [("maximum", lambda mx, z: mx.maximum(z, z)), ("max", lambda mx, z: mx.max(z)),
+                   ("sort", lambda mx, z: mx.sort(z)), ("var", lambda mx, z: mx.var(z)),
+                   ("logsumexp", lambda mx, z: mx.logsumexp(z)), ("cumprod", lambda mx, z: mx.cumprod(z))]:
+    differs(f"complex {_label}: computed by MLX, refused by microgradx",
+            lambda mx, f=_f: f(mx, mx.array(ZC)), returns(lambda v: True),
+            raises(ValueError, f"{_label}: a is complex"))
 
 
 def _jvp_of(f):

@@ -183,6 +183,25 @@ def test_update_modules_swaps_a_layer():
         ours.update_modules({"nope": nn.ReLU()})
 
 
+@pytest.mark.parametrize("bad", [{"nope": "ReLU"}, {"encoder": {"layers": [{}, {}, {}, {}]}},
+                                 {"encoder": {"layers": [{}, 3, {}]}}, {"heads": 5},
+                                 {"encoder": {"layers": [{"weight": 1}]}}, [1]])
+def test_update_modules_errors_match_mlx(bad):
+    """update() and update_modules() share one walk (with a filter): its errors are MLX's, word for word."""
+    def build(tree, lib):
+        if tree == "ReLU":
+            return lib.ReLU()
+        if isinstance(tree, dict):
+            return {k: build(v, lib) for k, v in tree.items()}
+        return [build(v, lib) for v in tree] if isinstance(tree, list) else tree
+
+    with pytest.raises((ValueError, KeyError)) as ours_err:   # a list for a module: KeyError 0 in MLX too
+        OurNet().update_modules(build(bad, nn))
+    with pytest.raises((ValueError, KeyError)) as their_err:
+        TheirNet().update_modules(build(bad, mnn))
+    assert (type(ours_err.value), str(ours_err.value)) == (type(their_err.value), str(their_err.value))
+
+
 def test_train_eval_reaches_every_module():
     ours = OurNet().eval()
     assert all(not m.training for m in ours.modules())

@@ -40,7 +40,7 @@ import sys
 import numpy as np
 
 from . import backend, rules
-from .rules import MINUS_ONE, ONE, broadcast_to, local_derivative, shape_of, unbroadcast
+from .rules import MINUS_ONE, ONE, adjoint, broadcast_to, local_derivative, shape_of, unbroadcast
 
 __all__ = ["accelerate", "fast_vjp", "fast_jvp"]
 
@@ -62,7 +62,7 @@ def fast_vjp(prim):
             if needs[i] and d is not None:
                 x = inputs[i]
                 local = local_derivative(prim, i, inputs, out)
-                c = g if local is ONE else -g if local is MINUS_ONE else g * local
+                c = g if local is ONE else -g if local is MINUS_ONE else g * adjoint(local)
                 if type(c) is _ndarray and type(x) is _ndarray:
                     if c.shape != x.shape or c.dtype != x.dtype:
                         c = unbroadcast(c, x)

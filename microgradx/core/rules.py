@@ -82,6 +82,10 @@ class Primitive:
         The operator that writes it in an expression (``"+"``, ``"**"``; ``"-"`` for neg and sub).
     works_on_scalars : bool
         Scalars support it (every elementwise primitive, and ``where``).
+    holomorphic : bool
+        Elementwise only: the local derivatives hold for complex inputs too
+        (``f'(z)``; see "Complex numbers" at the end of the table).  Other
+        elementwise primitives refuse to differentiate at complex inputs.
     plain_forward, plain_vjp, plain_jvp : callable or None
         The rules as this table states them.  :mod:`microgradx.core.fast_rules`
         may replace ``forward``/``vjp``/``jvp`` by faster versions of the same
@@ -89,7 +93,8 @@ class Primitive:
     """
 
     __slots__ = ("name", "forward", "partials", "vjp", "jvp", "formulas", "kernel",
-                 "ufunc", "commutative", "symbol", "works_on_scalars", "plain_forward", "plain_vjp", "plain_jvp")
+                 "ufunc", "commutative", "symbol", "works_on_scalars", "plain_forward", "plain_vjp", "plain_jvp",
+                 "holomorphic")
 
     def __init__(self, name, forward, *, partials=None, vjp=None, jvp=None, formulas=(), kernel=None,
                  ufunc=None, commutative=False, symbol=None, works_on_scalars=None):
@@ -104,6 +109,7 @@ class Primitive:
         self.commutative = commutative
         self.symbol = symbol
         self.works_on_scalars = partials is not None if works_on_scalars is None else works_on_scalars
+        self.holomorphic = False  # set for the elementwise ones whose local derivatives hold for complex inputs
 
     @property
     def is_elementwise(self) -> bool:
@@ -182,9 +188,9 @@ _FLOAT64 = np.dtype(np.float64)
 
 
 def _float_dtype(x) -> np.dtype:
-    """The dtype a gradient with respect to ``x`` has: ``x``'s own float dtype, else float64."""
+    """The dtype a gradient with respect to ``x`` has: ``x``'s own float (or complex) dtype, else float64."""
     dt = getattr(x, "dtype", None)
-    if dt is None or dt.kind != "f":
+    if dt is None or dt.kind not in "fc":
         return _FLOAT64
     return dt
 
@@ -233,6 +239,8 @@ def cast_like(g, like):
     dtype('float32')
     """
     want = _float_dtype(like)
+    if want.kind != "c" and _is_complex(g):  # a real input's share of a complex cotangent is its real part
+        g = apply(REAL, g)
     if getattr(g, "dtype", want) != want:
         g = astype(g, want)
     return g
@@ -365,9 +373,11 @@ def local_derivative(prim: Primitive, i: int, inputs, out):
     5.0
     """
     d = prim.partials[i]
+    if not prim.holomorphic and _is_complex_any(inputs):
+        raise ValueError(f"{prim.name}: microgradx has no derivative rule for complex inputs of {prim.name}")
     try:
         local = d(*inputs, out)
-        if type(local) is not complex:
+        if type(local) is not complex or prim.holomorphic and _is_complex_any(inputs):
             return local
     except ArithmeticError:  # ZeroDivisionError, OverflowError
         pass
@@ -403,7 +413,7 @@ def elementwise(name, forward, partials, formulas, kernel=None, **facts) -> Prim
         cotangents = []
         for i, d in enumerate(prim.partials):
             if needs[i] and d is not None:
-                cotangents.append(unbroadcast(g * local_derivative(prim, i, inputs, out), inputs[i]))
+                cotangents.append(unbroadcast(g * adjoint(local_derivative(prim, i, inputs, out)), inputs[i]))
             else:
                 cotangents.append(None)
         return cotangents
@@ -622,7 +632,7 @@ def _weighted_reduction(weights):
 
     def vjp(g, out, inputs, params, needs):
         w, keep = weights(out, inputs, params)
-        return (reshape(g, keep) * w,)
+        return (reshape(g, keep) * adjoint(w),)
 
     def jvp(tangents, out, inputs, params):
         w, _ = weights(out, inputs, params)
@@ -693,11 +703,18 @@ BROADCAST_TO = register(Primitive(
 
 
 def _astype_vjp(g, out, inputs, params, needs):
-    return (astype(g, _float_dtype(inputs[0])),)
+    return (cast_like(g, inputs[0]),)
+
+
+def _astype_forward(x, dtype):
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        x = x.real  # complex to real keeps the real part (as MLX and numpy do, without numpy's warning)
+    return x.astype(dtype)
 
 
 ASTYPE = register(Primitive(
-    "astype", lambda x, dtype: np.asarray(x).astype(dtype),
+    "astype", _astype_forward,
     vjp=_astype_vjp, jvp=_linear_jvp(astype), formulas=("cast g back",)))
 
 
@@ -776,9 +793,9 @@ def _matmul_vjp(g, out, inputs, params, needs):
     g2 = reshape(g, gshape) if gshape != shape_of(g) else g
     ga = gb = None
     if needs[0]:
-        ga = reshape(unbroadcast(matmul(g2, _swap_last(b2)), a2), sa)
+        ga = reshape(unbroadcast(matmul(g2, adjoint(_swap_last(b2))), a2), sa)
     if needs[1]:
-        gb = reshape(unbroadcast(matmul(_swap_last(a2), g2), b2), sb)
+        gb = reshape(unbroadcast(matmul(adjoint(_swap_last(a2)), g2), b2), sb)
     return ga, gb
 
 
@@ -1055,7 +1072,7 @@ def scatter_set(x, v, index):
 
 
 def _scatter_set_forward(x, v, index):
-    out = np.array(x, dtype=np.result_type(x, v) if np.asarray(v).dtype.kind == "f" else np.asarray(x).dtype)
+    out = np.array(x, dtype=np.result_type(x, v) if np.asarray(v).dtype.kind in "fc" else np.asarray(x).dtype)
     out[index] = v
     return out
 
@@ -1082,3 +1099,113 @@ def _scatter_set_jvp(tangents, out, inputs, params):
 SCATTER_SET = register(Primitive(
     "scatter_set", _scatter_set_forward, vjp=_scatter_set_vjp, jvp=_scatter_set_jvp,
     formulas=("g with zeros where values were written", "g gathered at the written positions")))
+
+
+# ---------------------------------------------------------------------------
+# Complex numbers (MLX's convention)
+#
+# A complex number z = x + iy is a pair of reals, and its derivatives are the
+# real ones packed back into one complex number:
+#
+# * a tangent t (a direction dx + i dy) maps to the output's change
+#   df = f'(z) t for a holomorphic f (exp, sin, z*w, ...): the same local
+#   derivative as for reals;
+# * a cotangent g = dL/du + i dL/dv of an output f = u + iv maps back to
+#   dL/dx + i dL/dy.  For a holomorphic f that is g * conj(f'(z)): reverse
+#   mode multiplies by the conjugate of the local derivative (see
+#   :func:`adjoint`).  The gradient of a real loss is dL/dx + i dL/dy.
+#
+# conj, real, imag and abs are not holomorphic; each states both rules.
+# Elementwise primitives not marked ``holomorphic`` refuse complex inputs.
+# ---------------------------------------------------------------------------
+def _is_complex(x) -> bool:
+    """True for a complex number, or an array or node of complex dtype."""
+    if type(x) is complex:
+        return True
+    dt = getattr(x, "dtype", None)
+    return dt is not None and getattr(dt, "kind", "") == "c"
+
+
+def _is_complex_any(values) -> bool:
+    for v in values:
+        if _is_complex(v):
+            return True
+    return False
+
+
+def conj(x):
+    return apply(CONJ, x)
+
+
+def real(x):
+    return apply(REAL, x)
+
+
+def imag(x):
+    return apply(IMAG, x)
+
+
+def adjoint(d):
+    """A local derivative as reverse mode applies it: ``conj(d)`` (``d`` itself when it is real).
+
+    >>> adjoint(2.0), adjoint(np.array([1 + 2j]))
+    (2.0, array([1.-2.j]))
+    """
+    return apply(CONJ, d) if _is_complex(d) else d
+
+
+def _conj_forward(x):
+    return x.conjugate() if type(x) is complex else np.conj(x) if _is_complex(x) else x
+
+
+def _real_forward(x):
+    return x.real if type(x) is complex else np.real(x) if _is_complex(x) else x
+
+
+def _imag_forward(x):
+    if type(x) is complex:
+        return x.imag
+    if _is_complex(x):
+        return np.imag(x)
+    return np.zeros_like(x) if isinstance(x, np.ndarray) else 0.0 * x
+
+
+# conj(x + iy) = x - iy:   tangent t -> conj(t);   cotangent g -> conj(g)
+CONJ = register(Primitive(
+    "conj", _conj_forward,
+    vjp=lambda g, out, inputs, params, needs: (cast_like(conj(g), inputs[0]),),
+    jvp=lambda tangents, out, inputs, params: conj(tangents[0]),
+    formulas=("d conj(z) = conj(dz); cotangent conj(g)",)))
+
+# real(x + iy) = x:   tangent t -> real(t);   cotangent g (real) -> g + 0i
+REAL = register(Primitive(
+    "real", _real_forward,
+    vjp=lambda g, out, inputs, params, needs: (cast_like(g, inputs[0]),),
+    jvp=lambda tangents, out, inputs, params: real(tangents[0]),
+    formulas=("d real(z) = real(dz); cotangent g + 0i",)))
+
+# imag(x + iy) = y:   tangent t -> imag(t);   cotangent g (real) -> 0 + ig
+IMAG = register(Primitive(
+    "imag", _imag_forward,
+    vjp=lambda g, out, inputs, params, needs: (cast_like(g * 1j, inputs[0]),),
+    jvp=lambda tangents, out, inputs, params: imag(tangents[0]),
+    formulas=("d imag(z) = imag(dz); cotangent 0 + ig",)))
+
+
+def _unit(z, out):
+    """z / |z|, and 0 where z = 0 (as MLX: no direction to prefer there)."""
+    return z / where(_value(out) == 0, 1.0, out)
+
+
+# |z| = sqrt(x² + y²):   tangent t -> real(conj(z) t) / |z|;   cotangent g (real) -> g z / |z|   (0 at z = 0)
+COMPLEX_ABS = register(Primitive(
+    "complex_abs", np.abs,
+    vjp=lambda g, out, inputs, params, needs: (unbroadcast(g * _unit(inputs[0], out), inputs[0]),),
+    jvp=lambda tangents, out, inputs, params: real(conj(_unit(inputs[0], out)) * tangents[0]),
+    formulas=("d|z| = real(conj(z) dz) / |z|; cotangent g z / |z|",)))
+
+for _name in ("neg", "exp", "log", "sin", "cos", "tanh", "sqrt", "square", "add", "sub", "mul", "div", "pow",
+              "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "log1p",
+              "log2", "log10"):
+    table[_name].holomorphic = True  # their local derivatives are f'(z) for complex z too
+del _name

@@ -18,10 +18,11 @@ exit (also on an error):
 
 The sweeps with a bug switched on are short Python twins of
 :mod:`microgradx.core.engine`; they replace the engine used by
-``Tensor.backward()``, the function transforms, the graph pictures and the
-reference Scalar (``microgradx.nodes.ReferenceScalar``).  The compiled
-Scalar's sweep is C code that none of them reaches: demonstrate these bugs
-with Tensors or the reference Scalar.  The switches act on the whole
+``Tensor.backward()``, the function transforms, the graph pictures and both
+Scalar classes: while one of the first three switches is on, the compiled
+Scalar's ``backward()`` leaves its C sweep for the buggy Python one (as it
+leaves its C formula for a rule swapped by :func:`~microgradx.exercises.swap_rule`),
+so the bug shows on either backend.  The switches act on the whole
 process (except :func:`no_unbroadcast`, a swapped rule, which acts on the
 thread that entered it); use them one demonstration at a time.
 
@@ -39,6 +40,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import types
 from collections.abc import Iterator
@@ -158,13 +160,22 @@ def _install() -> None:
                                       topological_order=topo)
         _backend.engine = buggy
         _scalar_module.engine = buggy
+        _tell_compiled(backward_by_counts)
     else:
         _backend.engine = _originals["engine"]
         _scalar_module.engine = _originals["scalar_engine"]
+        _tell_compiled(None)
     if _active.get("untagged"):
         _state.transform_level = _untagged_level
     else:
         _state.transform_level = _originals["transform_level"]
+
+
+def _tell_compiled(sweep) -> None:
+    """Send the compiled Scalar's ``backward()`` through ``sweep`` (``None``: back to its C sweep)."""
+    compiled = sys.modules.get("microgradx._ext.scalar")  # (not imported: no compiled Scalar exists)
+    if compiled is not None and hasattr(compiled, "_set_sweep_with_bug"):
+        compiled._set_sweep_with_bug(sweep)
 
 
 @contextlib.contextmanager
@@ -231,8 +242,8 @@ def parents_in_a_set():
 @contextlib.contextmanager
 def _untagged_level():
     """A transform level that reuses the running one: nested derivatives share one ε (no tags)."""
-    if _state._state.active:
-        yield _state._state.active[-1]
+    if _state.this_thread.active:
+        yield _state.this_thread.active[-1]
     else:
         with _originals["transform_level"]() as level:
             yield level

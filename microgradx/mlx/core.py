@@ -38,6 +38,8 @@ import numpy as np
 
 from .. import ops as _ops
 from .. import transforms as _transforms
+from ..core.arguments import axis_index as _axis_index
+from ..core.arguments import axis_indices as _axis_indices
 from ..core.dispatch import node_types as _node_types
 from ..core.dispatch import raw_value as _raw_value
 from ..nodes.dual import Dual as _Dual
@@ -68,6 +70,14 @@ def issubdtype(a, b) -> bool:
     >>> issubdtype(float32, floating), issubdtype(int32, floating)
     (True, False)
     """
+    for name, value in (("a", a), ("b", b)):
+        if value is None:
+            raise TypeError(f"issubdtype: {name} must be a dtype or a dtype category; got None")
+        if not (isinstance(value, type) and issubclass(value, np.generic)):
+            try:
+                np.dtype(value)
+            except (TypeError, ValueError):
+                raise TypeError(f"issubdtype: {name} must be a dtype or a dtype category; got {value!r}") from None
     return bool(np.issubdtype(a, b))
 
 
@@ -75,14 +85,17 @@ def _mlx_dtype(value: np.ndarray) -> np.dtype:
     """The dtype MLX gives data of numpy dtype ``value.dtype`` when it makes an array of it."""
     if value.dtype == np.float64:
         return float32
+    if value.dtype == np.complex128:
+        return complex64  # MLX's only complex dtype
     return value.dtype
 
 
 # ---------------------------------------------------------------------------
 # array: a class whose instances are the engine's arrays
 # ---------------------------------------------------------------------------
-def _from_data(data, dtype=None):
+def _from_data(data, dtype=None, name: str = "val"):
     """An array from Python or numpy data with MLX's defaults (floats -> float32, ints -> int32)."""
+    dtype = _ops._dtype_arg(dtype)
     if isinstance(data, _node_types()):
         return data if dtype is None else _ops.astype(data, dtype)
     if isinstance(data, (bool, np.bool_)):
@@ -91,13 +104,15 @@ def _from_data(data, dtype=None):
         value = np.asarray(data, dtype=int32)
     elif isinstance(data, float):
         value = np.asarray(data, dtype=float32)
+    elif isinstance(data, complex):
+        value = np.asarray(data, dtype=complex64)
     elif isinstance(data, (list, tuple)):
-        value = _ops.operand(data, "val")
+        value = _ops.operand(data, name)
         value = np.asarray([_raw_value(v) for v in data]) if value.dtype == object else value
         if value.dtype == np.int64 and _all_python(data):
             value = value.astype(int32)
     else:
-        value = np.asarray(_ops.operand(data, "val"))
+        value = np.asarray(_ops.operand(data, name))
     if dtype is None:
         dtype = _mlx_dtype(value)
     return _ops.array(value.astype(dtype, copy=False))
@@ -168,9 +183,9 @@ def _convert(args, n):
         a = args[i]
         if _is_array(a) or a is None:
             continue
-        if isinstance(a, (bool, int, float)) and any_array:
+        if isinstance(a, (bool, int, float, complex)) and any_array:
             continue
-        if isinstance(a, (bool, int, float, list, tuple, np.ndarray, np.generic)):
+        if isinstance(a, (bool, int, float, complex, list, tuple, np.ndarray, np.generic)):
             args[i] = _from_data(a)
     return args
 
@@ -217,7 +232,7 @@ def full(shape, vals, dtype=None, *, stream=None):
     >>> full((2,), 1.5), full((1,), 2).dtype
     (Tensor([1.5, 1.5], dtype=float32), dtype('int32'))
     """
-    vals = _from_data(vals) if not _is_array(vals) else vals
+    vals = _from_data(vals, name="vals") if not _is_array(vals) else vals
     dtype = np.asarray(_raw_value(vals)).dtype if dtype is None else dtype
     return _ops.full(shape, vals, dtype=dtype)
 
@@ -246,8 +261,9 @@ def full_like(a, fill_value, dtype=None, *, stream=None):
     >>> full_like(array([1.0, 2.0]), 7)
     Tensor([7., 7.], dtype=float32)
     """
-    a = _from_data(a)
-    return _ops.full(a.shape, _raw_value(fill_value), dtype=a.dtype if dtype is None else dtype)
+    a = _from_data(a, name="a")
+    fill_value = _raw_value(_ops.operand(fill_value, "fill_value"))
+    return _ops.full(a.shape, fill_value, dtype=a.dtype if dtype is None else dtype)
 
 
 def arange(start, stop=None, step=None, dtype=None, *, stream=None):
@@ -278,6 +294,10 @@ def eye(n: int, m: int | None = None, k: int = 0, dtype=float32, *, stream=None)
     Tensor([[1., 0.],
             [0., 1.]], dtype=float32)
     """
+    _ops.check_argument("eye", "n", "int", n)
+    _ops.check_argument("eye", "m", "int?", m)
+    _ops.check_argument("eye", "k", "int", k)
+    _ops.check_argument("eye", "dtype", "dtype", dtype)
     return _ops.array(np.eye(n, m, k, dtype=dtype))
 
 
@@ -539,6 +559,8 @@ def synchronize(stream=None) -> None:
 
     >>> synchronize()
     """
+    if stream is not None and not isinstance(stream, (Stream, Device, DeviceType)):
+        raise TypeError(f"synchronize: stream must be None, a Stream or a device; got {type(stream).__name__}")
 
 
 def device_count(device_type=cpu) -> int:
@@ -547,6 +569,8 @@ def device_count(device_type=cpu) -> int:
     >>> device_count(cpu), device_count(gpu)
     (1, 0)
     """
+    if not isinstance(device_type, DeviceType):
+        raise TypeError(f"device_count: device_type must be mx.cpu or mx.gpu; got {type(device_type).__name__}")
     return 1 if device_type == cpu else 0
 
 
@@ -562,7 +586,7 @@ _ARITY = {
         "sign", "degrees", "radians", "floor", "ceil", "round", "trunc", "isnan", "isinf", "isfinite", "nan_to_num",
         "logical_not", "bitwise_invert", "all", "any", "cummax", "cummin", "logcumsumexp", "median",
         "sort", "topk", "partition", "pad", "split", "repeat", "tile", "roll", "moveaxis", "unflatten", "unstack",
-        "tril", "triu", "diag", "diagonal", "trace"],
+        "tril", "triu", "diag", "diagonal", "trace", "conj", "conjugate", "real", "imag"],
     2: ["add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "matmul",
         "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "take", "take_along_axis",
         "arctan2", "remainder", "floor_divide", "divmod", "logaddexp", "logical_and", "logical_or", "logical_xor",
@@ -656,11 +680,10 @@ def flip(a, axis=None, *, stream=None):
     >>> flip(array([1.0, 2.0, 3.0]))
     Tensor([3., 2., 1.], dtype=float32)
     """
-    a = _from_data(a)
-    axes = range(a.ndim) if axis is None else [axis] if isinstance(axis, int) else axis
+    a = _from_data(a, name="a")
     index = [builtins.slice(None)] * a.ndim
-    for ax in axes:
-        index[ax % a.ndim] = builtins.slice(None, None, -1)
+    for ax in _axis_indices(axis, a.ndim):
+        index[ax] = builtins.slice(None, None, -1)
     return a[tuple(index)]
 
 
@@ -670,7 +693,10 @@ def matrix_transpose(a, *, stream=None):
     >>> matrix_transpose(zeros((2, 3, 4))).shape
     (2, 4, 3)
     """
-    return _ops.swapaxes(_from_data(a), -1, -2)
+    a = _from_data(a, name="a")
+    if a.ndim < 2:
+        raise ValueError(f"matrix_transpose: a must have at least 2 dimensions; got shape {a.shape}")
+    return _ops.swapaxes(a, -1, -2)
 
 
 def vecdot(a, b, *, axis: int = -1, stream=None):
@@ -688,10 +714,16 @@ def diff(a, n: int = 1, axis: int = -1, *, stream=None):
     >>> diff(array([1.0, 4.0, 9.0]))
     Tensor([3., 5.], dtype=float32)
     """
-    a = _from_data(a)
+    a = _from_data(a, name="a")
+    _ops.check_argument("diff", "n", "int", n)
+    if n < 0:
+        raise ValueError(f"diff: n must be non-negative; got {n}")
+    if a.ndim < 1:
+        raise ValueError("diff: a must have at least 1 dimension; got a 0-d array")
+    axis = _axis_index(axis, a.ndim)
     for _ in range(n):
         k = a.shape[axis]
-        lead = (builtins.slice(None),) * (axis % a.ndim)
+        lead = (builtins.slice(None),) * axis
         a = a[lead + (builtins.slice(1, k),)] - a[lead + (builtins.slice(0, k - 1),)]
     return a
 
@@ -702,7 +734,8 @@ def kron(a, b, *, stream=None):
     >>> kron(eye(2), ones((1, 2))).shape
     (2, 4)
     """
-    a, b = _convert((a, b), 2)
+    a, b = _convert((_ops.operand(a, "a"), _ops.operand(b, "b")), 2)
+    a, b = (x if _is_array(x) else _from_data(x) for x in (a, b))
     nd = builtins.max(a.ndim, b.ndim)
     a = _ops.reshape(a, (1,) * (nd - a.ndim) + a.shape)
     b = _ops.reshape(b, (1,) * (nd - b.ndim) + b.shape)
@@ -735,7 +768,9 @@ def count_nonzero(a, axis=None, keepdims: bool = False, *, stream=None):
     >>> count_nonzero(array([1, 0, 2]))
     Tensor(2, dtype=int32)
     """
-    value = np.asarray(_raw_value(_from_data(a)))
+    value = np.asarray(_raw_value(_from_data(a, name="a")))
+    _ops.check_argument("count_nonzero", "keepdims", "bool", keepdims)
+    axis = None if axis is None else _axis_indices(axis, value.ndim)
     return _ops.array(np.asarray(np.count_nonzero(value, axis=axis, keepdims=keepdims), dtype=int32))
 
 
@@ -774,11 +809,20 @@ def slice(a, start_indices, axes, slice_size, *, stream=None):  # noqa: A001 - M
     >>> slice(arange(10), array([2]), [0], [3])
     Tensor([2, 3, 4], dtype=int32)
     """
-    a = _from_data(a)
+    a = _from_data(a, name="a")
+    if a.ndim == 0:
+        raise ValueError("slice: a must have at least 1 dimension; got a 0-d array")
+    for name, value in (("start_indices", start_indices), ("axes", axes), ("slice_size", slice_size)):
+        _ops.check_argument("slice", name, "ints", value)
     start = np.asarray(_raw_value(start_indices)).reshape(-1)
+    axes = [_axis_index(ax, a.ndim, "axes") for ax in np.asarray(axes).reshape(-1).tolist()]
+    sizes = np.asarray(slice_size).reshape(-1).tolist()
+    if not len(start) == len(axes) == len(sizes):
+        raise ValueError(f"slice: start_indices, axes and slice_size must have the same length; got "
+                         f"{len(start)}, {len(axes)} and {len(sizes)}")
     index = [builtins.slice(None)] * a.ndim
-    for ax, s0, n in zip(axes, start, slice_size):
-        index[ax % a.ndim] = builtins.slice(int(s0), int(s0) + int(n))
+    for ax, s0, n in zip(axes, start, sizes):
+        index[ax] = builtins.slice(int(s0), int(s0) + int(n))
     return a[tuple(index)]
 
 
@@ -788,12 +832,18 @@ def searchsorted(sorted_sequence, values, side: str = "left", *, stream=None):
     >>> searchsorted(array([1.0, 2.0, 3.0]), array([2.5, 0.0]))
     Tensor([2, 0], dtype=uint32)
     """
-    seq, vals = (np.asarray(_raw_value(_from_data(x))) for x in (sorted_sequence, values))
+    seq, vals = (np.asarray(_raw_value(_from_data(x, name=name)))
+                 for x, name in ((sorted_sequence, "sorted_sequence"), (values, "values")))
+    if seq.ndim != 1:
+        raise ValueError(f"searchsorted: sorted_sequence must be 1-D; got shape {seq.shape}")
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right'; got {side!r}")
     return _ops.array(np.searchsorted(seq, vals, side=side).astype(uint32))
 
 
 def _window(fn, name):
     def window(M: int, *, stream=None):
+        _ops.check_argument(name, "M", "int", M)
         return _ops.array(fn(int(M)).astype(float32))
 
     window.__name__ = window.__qualname__ = name
@@ -847,6 +897,10 @@ def stack(arrays, axis: int = 0, *, stream=None):
     """
     return _ops.stack(_convert(arrays, len(arrays)) if isinstance(arrays, (list, tuple)) else arrays, axis)
 
+
+# face functions not checked for complex arrays refuse them, naming the argument (see microgradx.ops.COMPLEX_READY)
+vecdot, kron, isposinf, isneginf, searchsorted = (_ops.with_checks(f, refuse_complex=True) for f in (
+    vecdot, kron, isposinf, isneginf, searchsorted))
 
 # The transforms are the engine's own (MLX's argument rules live there).
 grad, value_and_grad, vjp, jvp = _transforms.grad, _transforms.value_and_grad, _transforms.vjp, _transforms.jvp

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops as _ops
+from ..core.arguments import axis_index
 from ..core.dispatch import node_types as _node_types
 from ..core.dispatch import raw_value as _raw_value
 
@@ -36,8 +37,15 @@ __all__ = ["seed", "key", "split", "normal", "uniform", "randint", "bernoulli", 
            "permutation", "truncated_normal", "gumbel", "laplace", "multivariate_normal"]
 
 
+def _int(value, name: str) -> int:
+    """``value`` as an int; a TypeError naming ``name`` for anything else (bools included)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    return int(value)
+
+
 def _key_array(s: int) -> np.ndarray:
-    s = int(s)
+    s = _int(s, "seed")
     if s < 0:
         raise ValueError(f"seed must be a non-negative integer; got {s}")
     return np.array([(s >> 32) & 0xFFFFFFFF, s & 0xFFFFFFFF], dtype=np.uint32)
@@ -64,6 +72,9 @@ def key(seed: int):
 
 
 def _generator(k) -> np.random.Generator:
+    if not isinstance(k, (np.ndarray, list, tuple, *_node_types())):
+        raise TypeError(f"key must be a key made by mx.random.key (a uint32 array of shape (2,)); "
+                        f"got {type(k).__name__}")
     value = np.asarray(_raw_value(k))
     if value.shape != (2,) or value.dtype.kind not in "ui":
         raise ValueError(f"key must be a uint32 array of shape (2,) made by mx.random.key; got shape "
@@ -81,7 +92,7 @@ def split(key, num: int = 2):
     >>> split(key(0)).shape
     (2, 2)
     """
-    return _ops.array(_split_value(key, int(num)))
+    return _ops.array(_split_value(key, _int(num, "num")))
 
 
 def _rng(key) -> np.random.Generator:
@@ -94,22 +105,41 @@ def _rng(key) -> np.random.Generator:
 
 
 def _shape(shape, name="shape") -> tuple:
-    if shape is None:
-        return ()
+    """A shape: an int or a sequence of non-negative ints (a TypeError or ValueError naming ``name``)."""
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        return (int(shape),)
+        shape = (shape,)
+    if not isinstance(shape, (list, tuple)):
+        raise TypeError(f"{name} must be a sequence of ints; got {type(shape).__name__}")
+    dims = tuple(_int(n, name) for n in shape)
+    if any(n < 0 for n in dims):
+        raise ValueError(f"{name} must not have negative sizes; got {dims}")
+    return dims
+
+
+def _dtype(dtype, kinds: str = "f", name: str = "dtype") -> np.dtype:
+    """``dtype`` as a numpy dtype of one of ``kinds`` (numpy's kind letters), else a TypeError naming it."""
     try:
-        return tuple(int(n) for n in shape)
-    except TypeError:
-        raise TypeError(f"{name} must be a sequence of ints; got {type(shape).__name__}") from None
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a dtype; got {dtype!r}") from None
+    if dt.kind not in kinds:
+        words = {"f": "floating", "iu": "integer", "fiu": "real"}.get(kinds, kinds)
+        raise TypeError(f"{name} must be a {words} dtype; got {dt}")
+    return dt
 
 
 def _text(shape) -> str:
     return "(" + ",".join(str(n) for n in shape) + ")"
 
 
-def _value(x):
-    return np.asarray(_raw_value(x)) if isinstance(x, _node_types()) else np.asarray(x)
+def _value(x, name: str, min_ndim: int = 0):
+    """The real numbers of ``x`` (a number or an array) as an ndarray; TypeError/ValueError naming ``name``."""
+    value = np.asarray(_raw_value(_ops.operand(x, name)))
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {value.dtype}")
+    if value.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimension(s); got shape {value.shape}")
+    return value
 
 
 def _out(values, dtype):
@@ -122,6 +152,10 @@ def normal(shape=(), dtype=np.float32, loc=None, scale=None, key=None):
     >>> normal((2, 3)).shape, normal().dtype
     ((2, 3), dtype('float32'))
     """
+    dtype = _dtype(dtype)
+    for name, v in (("loc", loc), ("scale", scale)):
+        if v is not None:
+            _value(v, name)
     z = _rng(key).standard_normal(_shape(shape))
     out = _out(z, dtype)
     if scale is not None:
@@ -138,8 +172,9 @@ def uniform(low=0.0, high=1.0, shape=(), dtype=np.float32, key=None):
     >>> bool(x.min() >= -1.0 and x.max() < 1.0)
     True
     """
-    lo, hi = _value(low), _value(high)
+    lo, hi = _value(low, "low"), _value(high, "high")
     shape = _shape(shape)
+    dtype = _dtype(dtype)
     full = np.broadcast_shapes(shape, lo.shape, hi.shape)
     if full != shape:
         raise ValueError(f"[uniform] Cannot generate random values of shape {_text(shape)} from broadcasted "
@@ -157,7 +192,8 @@ def randint(low, high, shape=(), dtype=np.int32, key=None):
     >>> x.dtype, bool(x.min() >= 0 and x.max() < 3)
     (dtype('int32'), True)
     """
-    lo, hi = _value(low), _value(high)
+    lo, hi = _value(low, "low"), _value(high, "high")
+    dtype = _dtype(dtype, "iu")
     shape = np.broadcast_shapes(_shape(shape), lo.shape, hi.shape)
     return _out(_rng(key).integers(lo, hi, size=shape), dtype)
 
@@ -168,7 +204,7 @@ def bernoulli(p=0.5, shape=None, key=None):
     >>> bernoulli(0.5, (4,)).dtype
     dtype('bool')
     """
-    pv = _value(p)
+    pv = _value(p, "p")
     shape = pv.shape if shape is None else np.broadcast_shapes(_shape(shape), pv.shape)
     return _out(_rng(key).random(shape) < pv, np.bool_)
 
@@ -179,6 +215,7 @@ def gumbel(shape=(), dtype=np.float32, key=None):
     >>> gumbel((3,)).shape
     (3,)
     """
+    dtype = _dtype(dtype)
     u = _rng(key).random(_shape(shape))
     u = np.clip(u, np.finfo(np.float64).tiny, 1.0)
     return _out(-np.log(-np.log(u)), dtype)
@@ -196,11 +233,11 @@ def categorical(logits, axis: int = -1, shape=None, num_samples=None, key=None):
     """
     if shape is not None and num_samples is not None:
         raise ValueError("categorical: at most one of shape and num_samples may be given")
-    z = _value(logits).astype(np.float64)
-    z = np.moveaxis(z, axis, -1)
+    z = _value(logits, "logits", min_ndim=1).astype(np.float64)
+    z = np.moveaxis(z, axis_index(axis, z.ndim), -1)
     batch = z.shape[:-1]
     if num_samples is not None:
-        out_shape = batch + (int(num_samples),)
+        out_shape = batch + (_int(num_samples, "num_samples"),)
         z = z[..., None, :]
     elif shape is not None:
         out_shape = _shape(shape)
@@ -220,11 +257,15 @@ def permutation(x, axis: int = 0, key=None):
     >>> permutation(mx.array([[1, 2], [3, 4]]), axis=1).shape
     (2, 2)
     """
+    axis = _int(axis, "axis")
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
         return _out(_rng(key).permutation(int(x)), np.uint32)
     if not isinstance(x, _node_types()):
-        value = np.asarray(_ops.operand(x, "x"))
+        value = _value(x, "x", min_ndim=1)
         x = _ops.array(value.astype(np.float32) if value.dtype == np.float64 else value)  # MLX's float32
+    if not x.shape:
+        raise ValueError("x must be an int or an array of at least 1 dimension; got a 0-d array")
+    axis = axis_index(axis, len(x.shape))
     order = _rng(key).permutation(x.shape[axis])
     return _ops.take(x, order, axis=axis)
 
@@ -236,7 +277,8 @@ def truncated_normal(lower, upper, shape=None, dtype=np.float32, key=None):
     >>> bool(x.min() >= -0.5 and x.max() <= 0.5)
     True
     """
-    lo, hi = _value(lower).astype(np.float64), _value(upper).astype(np.float64)
+    lo, hi = _value(lower, "lower").astype(np.float64), _value(upper, "upper").astype(np.float64)
+    dtype = _dtype(dtype)
     shape = np.broadcast_shapes(lo.shape, hi.shape) if shape is None else _shape(shape)
     lo, hi = np.broadcast_to(lo, shape), np.broadcast_to(hi, shape)
     if np.any(lo > hi):
@@ -260,7 +302,8 @@ def laplace(shape=(), dtype=np.float32, loc: float = 0.0, scale: float = 1.0, ke
     >>> laplace((2,)).shape
     (2,)
     """
-    return _out(_rng(key).laplace(loc, scale, _shape(shape)), dtype)
+    loc, scale = _value(loc, "loc"), _value(scale, "scale")
+    return _out(_rng(key).laplace(loc, scale, _shape(shape)), _dtype(dtype))
 
 
 def multivariate_normal(mean, cov, shape=(), dtype=np.float32, key=None):
@@ -270,7 +313,8 @@ def multivariate_normal(mean, cov, shape=(), dtype=np.float32, key=None):
     >>> multivariate_normal(mx.zeros((2,)), mx.eye(2), (3,)).shape
     (3, 2)
     """
-    m, c = _value(mean).astype(np.float64), _value(cov).astype(np.float64)
+    m, c = _value(mean, "mean", 1).astype(np.float64), _value(cov, "cov", 2).astype(np.float64)
+    dtype = _dtype(dtype)
     n = m.shape[-1]
     shape = _shape(shape)
     z = _rng(key).standard_normal(shape + (n,))

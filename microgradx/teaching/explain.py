@@ -14,6 +14,11 @@ instead of only storing gradients it writes down what happens at every step:
    multivariate chain rule at work;
 3. the gradients of the leaves: the numbers ``.backward()`` stores in ``.grad``.
 
+A block wrapped in ``mgx.checkpoint`` saved nothing inside it: at its step the
+narrator says so, recomputes the block from its saved inputs (as the backward
+sweep does), lists the recomputed values and sweeps back through them
+(:attr:`Step.recomputed`, :attr:`Step.inner`).
+
 Every number comes from the rule table (:mod:`microgradx.core.rules`): the local
 derivative from ``Primitive.partials``, the contribution from
 ``Primitive.vjp``, the formula text from ``Primitive.formulas``.  Nothing is
@@ -53,7 +58,7 @@ import numpy as np
 
 from ..core.engine import chain_rule_step
 from ..core.rules import local_derivative
-from .viz import check_root, topological_order, value_of
+from .viz import _segment, check_root, topological_order, value_of
 
 __all__ = ["explain", "Narration", "Step", "Contribution"]
 
@@ -152,6 +157,12 @@ class Step:
         What it sends to each input that is a node.
     constants : list of str
         Operands that are plain numbers: they get no gradient.
+    recomputed : list of (name, value, definition)
+        For a checkpointed segment (``mgx.checkpoint``): the values inside it, which the forward pass
+        did not save and this step computes again from the segment's inputs (empty otherwise).
+    inner : list of Step
+        For a checkpointed segment: the sweep back through the recomputed values, seeded with
+        ``upstream`` (its totals are the segment's share only; the contributions below add it up).
 
     Examples
     --------
@@ -162,13 +173,16 @@ class Step:
     ('exp', 1.0, 'd(e^x)/dx = e^x')
     """
 
-    __slots__ = ("name", "definition", "op", "bindings", "upstream", "parts", "contributions", "constants")
+    __slots__ = ("name", "definition", "op", "bindings", "upstream", "parts", "contributions", "constants",
+                 "recomputed", "inner")
 
     def __init__(self, name, definition, op, bindings, upstream, parts):
         self.name, self.definition, self.op, self.bindings = name, definition, op, bindings
         self.upstream, self.parts = upstream, parts
         self.contributions: list[Contribution] = []
         self.constants: list[str] = []
+        self.recomputed: list[tuple] = []
+        self.inner: list[Step] = []
 
     def __repr__(self) -> str:
         return f"Step({self.name} = {self.definition}, upstream={_num(self.upstream)})"
@@ -307,6 +321,10 @@ class Narration:
 
         return f"d{wrap(self.root)}/d{wrap(name)}"
 
+    def _unsaved(self) -> dict:
+        """Checkpointed values -> the names of the values inside their segment (not saved, recomputed)."""
+        return {s.name: [n for n, _, _ in s.recomputed if n != s.name] for s in self.steps if s.recomputed}
+
     def _shown_steps(self):
         if self.max_steps is None or len(self.steps) <= self.max_steps:
             return self.steps, 0
@@ -331,8 +349,10 @@ class Narration:
         vwidth = max(len(_num(v)) for _, v, _ in self.order)
         limit = None if self.max_steps is None else 2 * self.max_steps
         shown = self.order if limit is None or len(self.order) <= limit else self.order[:limit]
+        segments = self._unsaved()
         for i, (name, value, definition) in enumerate(shown, 1):
-            lines.append(f"  {i:>2}  {name:<{width}}  = {_num(value):<{vwidth}}   {definition}")
+            mark = f"   (inside it, not saved: {', '.join(segments[name])})" if segments.get(name) else ""
+            lines.append(f"  {i:>2}  {name:<{width}}  = {_num(value):<{vwidth}}   {definition}{mark}")
         if len(shown) < len(self.order):
             lines.append(f"  ... {len(self.order) - len(shown)} more values (explain(..., max_steps=None) shows all)")
         lines.append("")
@@ -342,6 +362,7 @@ class Narration:
             up = f"{self._d(s.name)} = " + (" + ".join(s.parts) + " = " if len(s.parts) > 1 else "")
             lines.append(f"step {i}  {_defined(s.name, s.definition)}   upstream g = {up}{_num(s.upstream)}")
             pad = " " * (len(f"step {i}") + 2)
+            lines.extend(self._segment_lines(s, pad))
             for c in s.contributions:
                 here = f"  (here {s.bindings})" if s.bindings else ""
                 if c.local is not None:
@@ -372,6 +393,22 @@ class Narration:
 
     __repr__ = __str__
 
+    def _segment_lines(self, s: Step, pad: str) -> list[str]:
+        """A checkpointed segment's step: what it recomputes, then the sweep back through it."""
+        if not s.recomputed:
+            return []
+        inputs = ", ".join(c.to for c in s.contributions)
+        lines = [f"{pad}recomputes {s.op} from its saved inputs {inputs} (the forward pass kept none of its "
+                 f"inner values):"]
+        width = max(len(f"{n} = {d}") for n, _, d in s.recomputed)
+        lines += [f"{pad}    {f'{n} = {d}':<{width}} = {_num(v)}" for n, v, d in s.recomputed]
+        lines.append(f"{pad}then sweeps back through them (g = {_num(s.upstream)} enters at {s.name}):")
+        for inner in s.inner:
+            for c in inner.contributions:
+                local = "" if c.local is None else f"  local derivative {_num(c.local)}"
+                lines.append(f"{pad}    {inner.name} → {c.to}   rule {c.formula}{local}   sends {_num(c.value)}")
+        return lines
+
     # -- Jupyter ------------------------------------------------------------------------------
     def _repr_html_(self) -> str:
         e = html.escape
@@ -385,7 +422,10 @@ class Narration:
                    "</code>.</p>")
         out.append("<p>Forward pass, in topological order (every value after its inputs):</p>")
         out.append("<table><tr><th>#</th><th>value</th><th>=</th><th>computed as</th></tr>")
+        segments = self._unsaved()
         for i, (name, value, definition) in enumerate(self.order, 1):
+            if segments.get(name):
+                definition += f"   (inside it, not saved: {', '.join(segments[name])})"
             if self.max_steps is not None and i > 2 * self.max_steps:
                 out.append(f"<tr><td colspan=4>… {len(self.order) - i + 1} more</td></tr>")
                 break
@@ -400,6 +440,7 @@ class Narration:
         for i, s in enumerate(steps, 1):
             rows = len(s.contributions) + len(s.constants)
             up = " + ".join(s.parts) + " = " if len(s.parts) > 1 else ""
+            rows += 1 if s.recomputed else 0
             first = (f'<td rowspan="{max(rows, 1)}">{i}</td><td rowspan="{max(rows, 1)}"><code>'
                      f"{e(_defined(s.name, s.definition))}</code><br>g = <code>{e(up + _num(s.upstream))}</code></td>")
             cells = []
@@ -417,6 +458,12 @@ class Narration:
                              f"<td{cls}><code>{e(self._d(c.to))} = {e(total)}</code></td>")
             for const in s.constants:
                 cells.append(f"<td><code>{e(const)}</code></td><td colspan=4>a constant: no gradient needed</td>")
+            if s.recomputed:
+                done = "; ".join(f"{n} = {d} = {_num(v)}" for n, v, d in s.recomputed)
+                back = "; ".join(f"{inner.name} → {c.to} sends {_num(c.value)}" for inner in s.inner
+                                 for c in inner.contributions)
+                cells.insert(0, f"<td colspan=5>recomputed (not saved by the forward pass): <code>{e(done)}</code>"
+                                f"<br>then swept back: <code>{e(back)}</code></td>")
             if not cells:
                 cells.append("<td colspan=5>no input is a node</td>")
             for j, c in enumerate(cells):
@@ -497,6 +544,27 @@ def _bindings(prim, names) -> str:
     return ", ".join(pairs)
 
 
+def _recompute(step: Step, node, g, arg_names) -> None:
+    """For a checkpointed node: run its segment again, as the backward sweep just did, and narrate it.
+
+    The segment's fresh leaves take the names of the node's inputs, its inner values are called
+    ``<name>_1``, ``<name>_2``, ... (or their own labels), and the inner sweep is seeded with ``g``.
+    """
+    found = _segment(node)
+    if found is None:
+        return
+    leaves, out = found
+    for leaf, name in zip(leaves, arg_names):
+        if leaf is not None:
+            leaf.label = name
+    inner = [n for n in topological_order(out) if n._parents]
+    for k, n in enumerate(inner, 1):
+        n.label = step.name if n is out else (getattr(n, "label", "") or f"{step.name}_{k}")
+    story = explain(out, seed=g, max_steps=None)
+    step.recomputed = [(n, v, d) for n, v, d in story.order if not d.startswith("leaf")]
+    step.inner = story.steps
+
+
 def explain(y, seed=None, *, max_steps: int | None = 40) -> Narration:
     """Narrate the backward sweep from ``y``: order, rules, contributions, running totals.
 
@@ -551,8 +619,8 @@ def explain(y, seed=None, *, max_steps: int | None = 40) -> Narration:
                 for j, p in enumerate(parents)]
         params = []
         for k, v in (getattr(node, "_params", None) or {}).items():
-            if v is None or v is False:
-                continue
+            if v is None or v is False or (k == "index" and getattr(prim, "count", 0) == 1):
+                continue  # defaults, and the output number of a one-output custom function, say nothing
             params.append(f"{k}=[…]" if k == "index" else f"{k}={np.dtype(v).name if k == 'dtype' else v}")
         definitions.append(f"{prim.name}({', '.join(args + params)})")
     forward = [(name, value_of(n), d) for n, name, d in zip(order, names, definitions)]
@@ -597,6 +665,7 @@ def explain(y, seed=None, *, max_steps: int | None = 40) -> Narration:
             summed = prim.is_elementwise and np.shape(c) != np.shape(g)
             step.contributions.append(Contribution(ids[key], formula, local, c, before, total,
                                                    received[key], uses[key], summed))
+        _recompute(step, node, g, arg_names)
         steps.append(step)
     leaves = [name for node, name in zip(order, names) if not node._parents]
     ordered = {name: grads[name] for name in names if name in grads}

@@ -257,6 +257,8 @@ def _op_text(node) -> str:
     for k, v in params.items():
         if v is None or v is False:  # defaults (axis=None, keepdims=False) say nothing
             continue
+        if k == "index" and getattr(prim, "count", 0) == 1:  # a one-output custom function's output number
+            continue
         if k == "index":
             shown.append("[…]")
         elif k == "dtype":
@@ -271,13 +273,93 @@ def _op_text(node) -> str:
 # The graph as boxes and arrows (shared by the DOT writer and the built-in layout)
 # ---------------------------------------------------------------------------
 class _Box:
-    __slots__ = ("key", "kind", "fields", "root")
+    __slots__ = ("key", "kind", "fields", "root", "cluster")
 
-    def __init__(self, key: str, kind: str, fields: list[str], root: bool = False):
-        self.key = key  # DOT id: n3, n3op, n3c1, n3more
-        self.kind = kind  # "value", "op", "const" or "more"
+    def __init__(self, key: str, kind: str, fields: list[str], root: bool = False, cluster: str = ""):
+        self.key = key  # DOT id: n3, n3op, n3c1, n3more; inside a checkpointed segment n3r1, n3r1op, ...
+        self.kind = kind  # "value", "op", "const", "more" or "recomputed" (a value the backward sweep recomputes)
         self.fields = fields  # text parts
         self.root = root
+        self.cluster = cluster  # the checkpointed segment's "key|title" ("" outside one)
+
+
+RECOMPUTED = "recomputed in the backward sweep"
+
+
+def _segment(node):
+    """A checkpointed node's recomputed segment: (fresh leaves, its output), or None for any other node.
+
+    The segment is rebuilt by running the function again (``Primitive.segment``), exactly what the
+    backward sweep will do; the forward pass saved none of it.
+    """
+    prim = node._prim
+    if not getattr(prim, "recomputes", False) or not node._parents:
+        return None
+    leaves, outs = prim.segment(node._saved, node._parents)
+    out = outs[(getattr(node, "_params", None) or {}).get("index", 0)]
+    if not hasattr(out, "_parents") or not out._parents or any(out is leaf for leaf in leaves):
+        return None  # fun returned an input or a constant: nothing inside to show
+    return leaves, out
+
+
+def _op_boxes(node, key: str, parent_key, boxes, edges, cluster: str = "") -> None:
+    """The operation box of value ``key`` and the arrows from its inputs (``parent_key(j, p)``: a key or None)."""
+    op = key + "op"
+    boxes.append(_Box(op, "op", [_op_text(node)], cluster=cluster))
+    parents = node._parents
+    saved = getattr(node, "_saved", ())
+    numbered = len(parents) > 1 and node._prim is not None and not node._prim.commutative
+    missing = 0
+    for j, p in enumerate(parents):
+        tag = str(j + 1) if numbered else ""
+        src = parent_key(j, p)
+        if p is None and src is None:
+            if j < len(saved):
+                const = f"{key}c{j}"
+                boxes.append(_Box(const, "const", [format_value(saved[j])], cluster=cluster))
+                edges.append((const, op, tag))
+        elif src is not None:
+            edges.append((src, op, tag))
+        else:
+            missing += 1
+    if missing:
+        more = key + "more"
+        boxes.append(_Box(more, "more", [f"{missing} more input{'s' if missing > 1 else ''} not shown"]))
+        edges.append((more, op, ""))
+
+
+def _segment_boxes(node, key: str, outer_key, boxes, edges) -> bool:
+    """Draw a checkpointed node as a cluster: its recomputed values and operations; False if it has none."""
+    found = _segment(node)
+    if found is None:
+        return False
+    leaves, out = found
+    title = f"{key}|{node._prim.name}: not saved, {RECOMPUTED}"  # one frame per checkpointed value
+    outer = {id(leaf): j for j, leaf in enumerate(leaves) if leaf is not None}
+    inner = {}
+    for node_in in topological_order(out):
+        if id(node_in) in outer:
+            continue
+        k = key if node_in is out else f"{key}r{len(inner) + 1}"
+        inner[id(node_in)] = k
+
+        def parent_key(j, p, _node=node_in):
+            if p is None:
+                return None
+            if id(p) in outer:
+                return outer_key(outer[id(p)])
+            return inner.get(id(p))
+
+        if node_in._parents:
+            _op_boxes(node_in, k, parent_key, boxes, edges, cluster=title)
+            edges.append((k + "op", k, ""))
+        if not node_in._parents and node_in._prim is None:  # a leaf the function captured: a constant
+            boxes.append(_Box(k, "const", [format_value(value_of(node_in))], cluster=title))
+        elif node_in is not out:
+            label = getattr(node_in, "label", "")
+            fields = ([label] if label else []) + [format_value(value_of(node_in)), RECOMPUTED]
+            boxes.append(_Box(k, "recomputed", fields, cluster=title))
+    return True
 
 
 def _build(root, max_nodes: int, names=None):
@@ -296,28 +378,15 @@ def _build(root, max_nodes: int, names=None):
     for i, node in enumerate(order):
         key = f"n{i}"
         parents = node._parents
+
+        def parent_key(j, p=None, _parents=parents):
+            p = _parents[j]
+            return None if p is None or id(p) not in index else f"n{index[id(p)]}"
+
         if node._prim is not None or parents:  # the operation first, so boxes come inputs-first
-            op = key + "op"
-            boxes.append(_Box(op, "op", [_op_text(node)]))
-            saved = getattr(node, "_saved", ())
-            numbered = len(parents) > 1 and node._prim is not None and not node._prim.commutative
-            missing = 0
-            for j, p in enumerate(parents):
-                tag = str(j + 1) if numbered else ""
-                if p is None:
-                    if j < len(saved):
-                        const = f"{key}c{j}"
-                        boxes.append(_Box(const, "const", [format_value(saved[j])]))
-                        edges.append((const, op, tag))
-                elif id(p) in index:
-                    edges.append((f"n{index[id(p)]}", op, tag))
-                else:
-                    missing += 1
-            if missing:
-                more = key + "more"
-                boxes.append(_Box(more, "more", [f"{missing} more input{'s' if missing > 1 else ''} not shown"]))
-                edges.append((more, op, ""))
-            edges.append((op, key, ""))
+            if not _segment_boxes(node, key, parent_key, boxes, edges):
+                _op_boxes(node, key, parent_key, boxes, edges)
+                edges.append((key + "op", key, ""))
         value = value_of(node)
         grad = getattr(node, "grad", None)
         label = getattr(node, "label", "") or given.get(id(node), "")
@@ -346,6 +415,31 @@ def _dot_escape(text: str) -> str:
     return "".join(out)
 
 
+_SEGMENT = "#6a4c9c"  # the frame and border of a checkpointed segment's recomputed values
+
+
+def _dot_box(b: _Box, rankdir: str) -> str:
+    """One box as a DOT node statement."""
+    if b.kind in ("value", "recomputed"):
+        body = " | ".join(_dot_escape(f) for f in b.fields)
+        if rankdir == "TB":  # fields stacked in a column (Graphviz stacks them by itself left to right)
+            body = "{ " + body + " }"
+        if b.kind == "recomputed":
+            style = f', style="filled,dashed", color="{_SEGMENT}", fillcolor="{_COLORS["recomputed"]}"'
+        elif b.root:
+            style = ', style="filled,bold", fillcolor="#fff3c4"'
+        else:
+            style = ', style=filled, fillcolor="#eef4fb"'
+        return f'  {b.key} [shape=record, label="{body}"{style}];'
+    if b.kind == "op":
+        return (f'  {b.key} [shape=ellipse, label="{_dot_escape(b.fields[0])}", '
+                'style=filled, fillcolor="#e8e8e8", height=0.3];')
+    if b.kind == "const":
+        return (f'  {b.key} [shape=box, style="dashed,rounded", label="{_dot_escape(b.fields[0])}", '
+                'fontsize=10, height=0.3];')
+    return f'  {b.key} [shape=plaintext, label="{_dot_escape(b.fields[0])}", fontsize=10];'
+
+
 def _dot_from(boxes, edges, note: str, rankdir: str) -> str:
     lines = [
         "digraph microgradx {",
@@ -355,21 +449,20 @@ def _dot_from(boxes, edges, note: str, rankdir: str) -> str:
     ]
     if note:
         lines.append(f'  graph [label="{_dot_escape(note)}", labelloc=b];')
+    clusters: dict[str, list[str]] = {}
     for b in boxes:
-        if b.kind == "value":
-            body = " | ".join(_dot_escape(f) for f in b.fields)
-            if rankdir == "TB":  # fields stacked in a column (Graphviz stacks them by itself left to right)
-                body = "{ " + body + " }"
-            style = ', style="filled,bold", fillcolor="#fff3c4"' if b.root else ', style=filled, fillcolor="#eef4fb"'
-            lines.append(f'  {b.key} [shape=record, label="{body}"{style}];')
-        elif b.kind == "op":
-            lines.append(f'  {b.key} [shape=ellipse, label="{_dot_escape(b.fields[0])}", '
-                         'style=filled, fillcolor="#e8e8e8", height=0.3];')
-        elif b.kind == "const":
-            lines.append(f'  {b.key} [shape=box, style="dashed,rounded", label="{_dot_escape(b.fields[0])}", '
-                         'fontsize=10, height=0.3];')
+        line = _dot_box(b, rankdir)
+        if b.cluster:  # a checkpointed segment: its boxes go in one dashed frame, written below
+            clusters.setdefault(b.cluster, []).append(line)
         else:
-            lines.append(f'  {b.key} [shape=plaintext, label="{_dot_escape(b.fields[0])}", fontsize=10];')
+            lines.append(line)
+    for i, (cluster, inside) in enumerate(clusters.items()):
+        lines.append(f"  subgraph cluster_{i} {{")
+        title = cluster.split("|", 1)[1].replace("\\", "\\\\").replace('"', '\\"')  # a plain label: no record escapes
+        lines.append(f'    graph [label="{title}", style="dashed,rounded", color="{_SEGMENT}", '
+                     f'fontcolor="{_SEGMENT}"];')
+        lines.extend("  " + line for line in inside)
+        lines.append("  }")
     for a, b, tag in edges:
         attr = f' [label="{tag}"]' if tag else ""
         lines.append(f"  {a} -> {b}{attr};")
@@ -454,11 +547,12 @@ _LINE_H = 24.0
 _PAD = 8.0
 _GAP_X = 36.0
 _GAP_Y = 14.0
-_COLORS = {"value": "#eef4fb", "root": "#fff3c4", "op": "#e8e8e8", "const": "#ffffff", "more": "#ffffff"}
+_COLORS = {"value": "#eef4fb", "root": "#fff3c4", "op": "#e8e8e8", "const": "#ffffff", "more": "#ffffff",
+           "recomputed": "#f1ebfa"}
 
 
 def _box_size(b: _Box) -> tuple[float, float]:
-    if b.kind == "value":  # a card: label, data and grad stacked, one per line
+    if b.kind in ("value", "recomputed"):  # a card: label, data and grad (or "recomputed") stacked
         return max(len(f) for f in b.fields) * _CHAR_W + 2 * _PAD, _LINE_H * len(b.fields)
     return len(b.fields[0]) * _CHAR_W + 2 * _PAD + (10 if b.kind == "op" else 0), _LINE_H
 
@@ -613,6 +707,15 @@ def _builtin_svg(boxes, edges, note: str, rankdir: str) -> str:
     height = total_cross + 2 * _PAD if horizontal else (main - gap_main + _PAD)
     note_h = 20.0 if note else 0.0
     width = max(width, len(note) * 6.0 + 2 * _PAD)
+    frames: dict[str, list[float]] = {}  # a checkpointed segment: a dashed frame around its boxes
+    for b in boxes:
+        if b.cluster:
+            (x, y), (w, h) = xy[b.key], size[b.key]
+            f = frames.setdefault(b.cluster, [x, y, x + w, y + h])
+            f[:] = [min(f[0], x), min(f[1], y), max(f[2], x + w), max(f[3], y + h)]
+    for title, f in frames.items():
+        f[2] = max(f[2], f[0] + len(title.split("|", 1)[1]) * 6.0)  # the title (10 px) fits inside the frame
+        width = max(width, f[2] + 6 + _PAD)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}pt" height="{height + note_h:.0f}pt" '
         f'viewBox="0 0 {width:.1f} {height + note_h:.1f}" font-family="DejaVu Sans Mono, Menlo, monospace" '
@@ -621,6 +724,11 @@ def _builtin_svg(boxes, edges, note: str, rankdir: str) -> str:
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555555"/></marker></defs>',
         '<rect width="100%" height="100%" fill="white"/>',
     ]
+    for title, (x0, y0, x1, y1) in frames.items():
+        out.append(f'<rect x="{x0 - 6:.1f}" y="{y0 - 18:.1f}" width="{x1 - x0 + 12:.1f}" height="{y1 - y0 + 24:.1f}" '
+                   f'rx="6" fill="none" stroke="{_SEGMENT}" stroke-dasharray="6,4"/>')
+        out.append(f'<text x="{x0:.1f}" y="{y0 - 6:.1f}" font-size="10" fill="{_SEGMENT}">'
+                   f'{html.escape(title.split("|", 1)[1])}</text>')
     seen_pairs: dict[tuple[str, str], int] = {}
     for a, b, tag in edges:
         (ax, ay), (aw, ah) = xy[a], size[a]
@@ -650,11 +758,12 @@ def _builtin_svg(boxes, edges, note: str, rankdir: str) -> str:
         elif b.kind == "more":
             pass
         else:
-            dash = ' stroke-dasharray="4,3"' if b.kind == "const" else ""
+            dash = ' stroke-dasharray="4,3"' if b.kind in ("const", "recomputed") else ""
             width_px = "2" if b.root else "1"
+            stroke = _SEGMENT if b.kind == "recomputed" else "#333333"
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="3" fill="{fill}" '
-                       f'stroke="#333333" stroke-width="{width_px}"{dash}/>')
-        if b.kind == "value":
+                       f'stroke="{stroke}" stroke-width="{width_px}"{dash}/>')
+        if b.kind in ("value", "recomputed"):
             for i, f in enumerate(b.fields):
                 fy = y + i * _LINE_H
                 if i:
@@ -813,7 +922,10 @@ def draw(root, *, max_nodes: int = MAX_NODES, rankdir: str = "auto", names=None,
     """Draw the graph behind ``root``: op, data (or shape) and grad of every node.
 
     In Jupyter the returned :class:`Graph` shows itself as a picture.  Call
-    ``root.backward()`` first to see the gradients.
+    ``root.backward()`` first to see the gradients.  A block wrapped in
+    ``mgx.checkpoint`` is drawn as a dashed frame holding the values the
+    forward pass dropped, each marked "recomputed in the backward sweep"
+    (to show them, ``draw`` runs the block once more on its saved inputs).
 
     Parameters
     ----------

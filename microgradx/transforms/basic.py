@@ -78,9 +78,9 @@ def _shape(x) -> tuple:
 
 
 def _float_dtype(x) -> np.dtype:
-    """The dtype of a gradient for ``x``: its own float dtype, float64 for integers and bools."""
+    """The dtype of a gradient for ``x``: its own float (or complex) dtype, float64 for integers and bools."""
     dt = np.asarray(raw_value(x)).dtype
-    return dt if dt.kind == "f" else np.dtype(np.float64)
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
 
 
 def _zeros_like(x) -> np.ndarray:
@@ -115,6 +115,8 @@ def _like_input(g, original):
     if isinstance(g, node_types()):
         return g
     shape, dtype = _shape(original), _float_dtype(original)
+    if g is not None and dtype.kind != "c" and np.iscomplexobj(g):
+        g = np.real(g)  # a real input's share of a complex gradient is its real part
     g = np.zeros(shape, dtype) if g is None else np.asarray(g, dtype=dtype).reshape(shape)
     if getattr(original, "_kind", None) == "scalar":
         return type(original)(float(g))
@@ -474,7 +476,7 @@ def _tangent_of(o, level, like=None):
             if _shape(t) != o.shape:  # a rule may hand back a broadcastable tangent
                 t = ops.broadcast_to(t, o.shape)
             return t
-        if like is not None and np.asarray(raw_value(o)).dtype.kind not in "f":
+        if like is not None and np.asarray(raw_value(o)).dtype.kind not in "fc":
             return np.zeros(_shape(o), dtype=like)
         return _zeros_like(o)
 

@@ -125,6 +125,7 @@ class custom_function:  # noqa: N801 - MLX's name
             raise TypeError(f"custom_function: fun must be callable; got {type(fun).__name__}")
         self._fun = fun
         self._vjp = self._jvp = self._vmap = None
+        self._checkpoint = False
         functools.update_wrapper(self, fun)
 
     def _set(self, name: str, rule):
@@ -182,11 +183,36 @@ class _CustomPrimitive(R.Primitive):
     __slots__ = ("owner", "template", "kwargs", "count", "rebuild", "_cache")
 
     def __init__(self, owner: custom_function, template, kwargs: dict):
-        super().__init__(f"custom[{getattr(owner._fun, '__name__', 'fun')}]", self._forward, vjp=self._vjp,
-                         jvp=self._jvp, formulas=("vjp: " + ("your rule" if owner._vjp else "recomputed"),
-                                                  "jvp: " + ("your rule" if owner._jvp else "recomputed")))
+        kind = "checkpoint" if owner._checkpoint else "custom"
+        reverse = "your vjp rule" if owner._vjp else "vjp of the segment, recomputed in the backward sweep"
+        super().__init__(f"{kind}[{getattr(owner._fun, '__name__', 'fun')}]", self._forward, vjp=self._vjp,
+                         jvp=self._jvp, formulas=(reverse,))   # one entry: it holds for every input
         self.owner, self.template, self.kwargs = owner, template, kwargs
         self.count, self.rebuild, self._cache = 1, None, (None, None)
+
+    @property
+    def recomputes(self) -> bool:
+        """True when the backward sweep runs ``fun`` again (no ``.vjp`` rule: checkpointing)."""
+        return self.owner._vjp is None
+
+    def segment(self, saved, parents) -> tuple[list, list]:
+        """Run ``fun`` again on fresh leaves: the graph the backward sweep rebuilds (for pictures and narration).
+
+        ``saved`` and ``parents`` are a node's ``_saved`` and ``_parents``: each input that is a node becomes
+        a new leaf Tensor with its value, a constant stays a constant.  Returns the new leaves (``None`` for
+        a constant, in input order) and ``fun``'s outputs -- the recomputed values are the nodes between them.
+        Nothing of the original graph is touched.
+
+        >>> import microgradx as mgx
+        >>> y = checkpoint(lambda x: mgx.tanh(x * x))(mgx.Tensor([1.0]))
+        >>> leaves, outs = y._prim.segment(y._saved, y._parents)
+        >>> outs[0]._prim.name, outs[0]._parents[0]._prim.name, outs[0]._parents[0]._parents[0] is leaves[0]
+        ('tanh', 'mul', True)
+        """
+        from ..nodes.tensor import Tensor
+        leaves = [None if p is None else Tensor(np.asarray(v)) for v, p in zip(saved, parents)]
+        values = [v if leaf is None else leaf for v, leaf in zip(saved, leaves)]
+        return leaves, _flat_outputs(self.owner._fun(*self._args(values), **self.kwargs))[0]
 
     def _args(self, values) -> tuple:
         return _fill(self.template, list(values), [0])
@@ -225,13 +251,13 @@ class _CustomPrimitive(R.Primitive):
 
     def _jvp(self, tangents, out, inputs, params):
         index = params.get("index", 0)
-        if self.kwargs:
-            raise ValueError("[custom jvp] Function should only accept positional arguments")
-        if self.owner._jvp is None:
+        if self.owner._jvp is None:  # derived from fun (keyword arguments are passed on, as in MLX)
             from .basic import jvp as jvp_transform
-            single = lambda *xs: _flat_outputs(self.owner._fun(*self._args(xs)))[0][index]
+            single = lambda *xs: _flat_outputs(self.owner._fun(*self._args(xs), **self.kwargs))[0][index]
             filled = [t if t is not None else _zeros(x) for t, x in zip(tangents, inputs)]
             return jvp_transform(single, list(inputs), filled)[1][0]
+        if self.kwargs:  # MLX's check, for a jvp rule only
+            raise ValueError("[custom jvp] Function should only accept positional arguments")
         args = self._args(inputs)
         tangent_args = _fill(self.template, list(tangents), [0])
         result = self.owner._jvp(_primals_view(args), _primals_view(tangent_args))
@@ -257,7 +283,9 @@ def checkpoint(fun: Callable) -> Callable:
 
     The forward pass runs ``fun`` on plain values (no graph, no saved intermediates); when the
     backward sweep reaches its output, it runs ``fun`` again under ``vjp`` from the saved inputs.
-    Memory for ``fun``'s intermediates is traded for a second forward pass.
+    Memory for ``fun``'s intermediates is traded for a second forward pass.  ``mgx.viz.draw`` draws the
+    values inside ``fun`` in a frame marked "recomputed in the backward sweep", and ``mgx.explain`` says
+    at which step they are recomputed, lists them and sweeps back through them.
 
     Examples
     --------
@@ -270,4 +298,6 @@ def checkpoint(fun: Callable) -> Callable:
     """
     if not callable(fun):
         raise TypeError(f"checkpoint: fun must be callable; got {type(fun).__name__}")
-    return custom_function(fun)
+    wrapped = custom_function(fun)
+    wrapped._checkpoint = True   # only the name differs: "checkpoint[fun]" in pictures and narration
+    return wrapped

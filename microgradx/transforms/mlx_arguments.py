@@ -62,10 +62,10 @@ def is_input_leaf(x) -> bool:
     if isinstance(x, node_types()):
         return True
     if isinstance(x, np.ndarray):
-        return x.dtype.kind in "biuf"
+        return x.dtype.kind in "biufc"
     if isinstance(x, (bool, np.bool_)):
         return False
-    return isinstance(x, (int, float, np.integer, np.floating))
+    return isinstance(x, (int, float, complex, np.integer, np.floating, np.complexfloating))
 
 
 def selection(argnums, argnames, fname: str) -> tuple[list[int], list[str]]:

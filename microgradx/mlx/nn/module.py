@@ -61,14 +61,31 @@ def _unwrap(owner, key, v, keep, map_fn, is_leaf):
     raise RuntimeError("Unexpected leaf found while traversing the module")
 
 
-def _put_arrays(dst, new_tree, strict: bool) -> None:
-    """Write the arrays of ``new_tree`` into the matching places of ``dst`` (a module, dict or list)."""
+def _is_array_place(current, v, strict: bool) -> bool:
+    """``update``'s filter: an array in the module is replaced by the new tree's array."""
+    if not is_array(current):
+        return False
+    if strict and not is_array(v):
+        raise ValueError(f"Received invalid type: {type(v).__name__}.")
+    return True
+
+
+def _is_module_place(current, v, strict: bool) -> bool:
+    """``update_modules``' filter: a sub-module is replaced by the new tree's module."""
+    return isinstance(current, Module) and isinstance(v, Module)
+
+
+def _put(dst, new_tree, strict: bool, is_place: Callable, noun: str) -> None:
+    """Write ``new_tree`` into the matching places of ``dst`` (a module, dict or list).
+
+    One walk for :meth:`Module.update` and :meth:`Module.update_modules`; ``is_place(current, new, strict)``
+    says where a value is written (an array, or a sub-module) -- elsewhere containers are walked into.
+    """
     if isinstance(new_tree, dict):
-        places = list(new_tree.items())
-        for k, _ in places:
+        for k in new_tree:
             if k not in dst and strict:
-                raise ValueError(f'Module does not have parameter named "{k}".')
-        places = [(k, v) for k, v in places if k in dst]
+                raise ValueError(f'Module does not have {noun} named "{k}".')
+        places = [(k, v) for k, v in new_tree.items() if k in dst]
     elif isinstance(new_tree, list):
         if strict and len(new_tree) > len(dst):
             raise ValueError(f"List index {len(dst)} is out of bounds for destination of length {len(dst)}.")
@@ -79,36 +96,10 @@ def _put_arrays(dst, new_tree, strict: bool) -> None:
         return
     for k, v in places:
         current = dst[k]
-        if is_array(current):
-            if strict and not is_array(v):
-                raise ValueError(f"Received invalid type: {type(v).__name__}.")
-            dst[k] = v
-        else:
-            _put_arrays(current, v, strict)
-
-
-def _put_modules(dst, new_tree, strict: bool) -> None:
-    """Like :func:`_put_arrays` for sub-modules (``update_modules``)."""
-    if isinstance(new_tree, dict):
-        places = list(new_tree.items())
-        for k, _ in places:
-            if k not in dst and strict:
-                raise ValueError(f'Module does not have sub-module named "{k}".')
-        places = [(k, v) for k, v in places if k in dst]
-    elif isinstance(new_tree, list):
-        if strict and len(new_tree) > len(dst):
-            raise ValueError(f"List index {len(dst)} is out of bounds for destination of length {len(dst)}.")
-        places = list(enumerate(new_tree))[:len(dst)]
-    else:
-        if strict:
-            raise ValueError(f"Received invalid type: {type(new_tree).__name__}.")
-        return
-    for k, v in places:
-        current = dst[k]
-        if isinstance(current, Module) and isinstance(v, Module):
+        if is_place(current, v, strict):
             dst[k] = v
         elif isinstance(current, (dict, list)):
-            _put_modules(current, v, strict)
+            _put(current, v, strict, is_place, noun)
         elif strict and v != {}:
             raise ValueError(f"Received invalid type: {type(v).__name__}.")
 
@@ -322,7 +313,7 @@ class Module(dict):
         ...
         ValueError: Module does not have parameter named "scale".
         """
-        _put_arrays(self, parameters, strict)
+        _put(self, parameters, strict, _is_array_place, "parameter")
         return self
 
     def apply(self, map_fn: Callable, filter_fn: Callable | None = None) -> Module:
@@ -344,7 +335,7 @@ class Module(dict):
         >>> net.update_modules({"layers": [{}, nn.Tanh()]}).layers[1]
         Tanh()
         """
-        _put_modules(self, modules, strict)
+        _put(self, modules, strict, _is_module_place, "sub-module")
         return self
 
     def apply_to_modules(self, apply_fn: Callable[[str, Module], Any]) -> Module:
