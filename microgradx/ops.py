@@ -2300,18 +2300,28 @@ def with_checks(fn, kinds: dict | None = None, refuse_complex: bool = False):
     names = list(sig.parameters)
     kinds = kinds or {}
 
+    tensor, ndarray, is_complex = _t.Tensor, np.ndarray, R._is_complex
+
+    def refuse(name):
+        raise ValueError(f"{fn.__name__}: {name} is complex; microgradx's {fn.__name__} takes real arrays only "
+                         "(the functions that take complex ones: microgradx.ops.COMPLEX_READY)")
+
     @functools.wraps(fn)
     def checked(*args, **kwargs):
         if refuse_complex:
-            for i, a in enumerate(args):
-                if R._is_complex(a):
-                    raise ValueError(f"{fn.__name__}: {names[_bi.min(i, len(names) - 1)]} is complex; microgradx's "
-                                     f"{fn.__name__} takes real arrays only (the functions that take complex ones: "
-                                     "microgradx.ops.COMPLEX_READY)")
+            i = 0
+            for a in args:
+                if type(a) is tensor:  # the common cases first, without the dtype property's work
+                    a = a._value
+                if type(a) is ndarray:
+                    if a.dtype.kind == "c":
+                        refuse(names[_bi.min(i, len(names) - 1)])
+                elif type(a) is not float and is_complex(a):
+                    refuse(names[_bi.min(i, len(names) - 1)])
+                i += 1
             for k, a in kwargs.items():
-                if R._is_complex(a):
-                    raise ValueError(f"{fn.__name__}: {k} is complex; microgradx's {fn.__name__} takes real arrays "
-                                     "only")
+                if is_complex(a):
+                    refuse(k)
         if kinds:
             try:
                 bound = sig.bind(*args, **kwargs)

@@ -131,3 +131,17 @@ def test_backward_from_inside_a_running_sweep_is_refused():
     x.zero_grad()
     y.backward()  # the failed attempt left nothing behind: the next sweep is a normal one
     np.testing.assert_array_equal(x.grad, [27.0])
+
+
+def test_a_scalar_backward_inside_a_running_tensor_sweep_is_refused_too():
+    # one lock for every kind of eager sweep: a Scalar's backward() (reference or compiled) started
+    # from inside a Tensor's sweep in the same thread raises as well, and leaves the lock free
+    x = _Hooked([3.0])
+    y = mgx.sum(x * x)
+    s = mgx.Scalar(2.0)
+    x.hook = (s * s).backward
+    with pytest.raises(RuntimeError, match="while a backward\\(\\) sweep is running in the same thread"):
+        y.backward()
+    assert s.grad == 0.0
+    (s * s).backward()
+    assert s.grad == 4.0

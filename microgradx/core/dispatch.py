@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 
-from .state import _state, effective_level, is_active
+from .state import effective_level, is_active, this_thread
 
 __all__ = ["Node", "apply", "node_types", "register_node_type", "raw_value"]
 
@@ -138,8 +138,8 @@ def apply(prim, *args, **params):
     for a in args:
         if isinstance(a, types):
             level = a._level
-            if level == 0:  # state.is_active(0), inlined: this is the hot path
-                active = not _state.no_grad_depth and not _state.active
+            if level == 0:  # the eager level: recording unless no_grad() or a transform is on
+                active = this_thread.eager
             elif level < 0:  # a plain value (mgx.array): never records
                 active = False
             else:

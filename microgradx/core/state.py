@@ -27,12 +27,12 @@ A node's value may itself be a node of an outer (smaller) level.  An operation
 works on the innermost active level first, which is how nested transforms keep
 their perturbations apart.
 
-The levels are thread-local.  The other mutable state of the package is
-process-wide and safe under threads: the epoch counter below (``next`` on an
-``itertools.count`` is atomic under the GIL), the compiled Scalar's flag setter
-(set once, at import), the lock that lets one eager ``backward()`` sweep run at a
-time (:data:`eager_sweep`), and the rule table with its registration hooks (filled at
-import).
+The levels are thread-local (:data:`this_thread`).  The other mutable state of
+the package is process-wide and safe under threads: the epoch counter below
+(``next`` on an ``itertools.count`` is atomic under the GIL), the compiled
+Scalar's flag setter (set once, at import), the lock that lets one eager
+``backward()`` sweep run at a time (:data:`sweep_lock`), and the rule table with
+its registration hooks (filled at import).
 
 Examples
 --------
@@ -60,8 +60,11 @@ __all__ = [
     "new_epoch",
     "user_dual_level",
     "active_levels",
+    "sweep_lock",
+    "NESTED_SWEEP",
     "eager_sweep",
     "effective_level",
+    "this_thread",
 ]
 
 
@@ -69,14 +72,18 @@ PLAIN = -1  # the level of plain values (mgx.array): never active, never recorde
 
 
 class _State(threading.local):
+    """The calling thread's differentiation state (each thread sees its own attributes)."""
+
     def __init__(self) -> None:
         self.no_grad_depth = 0  # > 0 inside ``no_grad()``
         self.active: list[int] = []  # levels of the transforms now running, outer first
         self.counter = 0  # last transform level handed out
-        self.sweeping = False  # True while this thread runs an eager backward() sweep
+        self.eager = True  # eager recording on: no no_grad(), no transform running (kept by _eager_changed)
 
 
-_state = _State()
+#: The calling thread's state: ``this_thread.eager`` is :func:`eager_enabled` as a flag (read
+#: on hot paths), ``this_thread.active`` the running transform levels.
+this_thread = _State()
 
 
 def eager_enabled() -> bool:
@@ -87,7 +94,7 @@ def eager_enabled() -> bool:
     >>> eager_enabled()
     True
     """
-    return _state.no_grad_depth == 0 and not _state.active
+    return this_thread.eager
 
 
 def is_active(level: float) -> bool:
@@ -103,12 +110,12 @@ def is_active(level: float) -> bool:
     False
     """
     if level == 0:
-        return _state.no_grad_depth == 0 and not _state.active
+        return this_thread.eager
     if level < 0:  # plain values
         return False
     if level != int(level):  # hand-made Duals
         return True
-    return level in _state.active
+    return level in this_thread.active
 
 
 def active_levels() -> tuple[int, ...]:
@@ -119,7 +126,7 @@ def active_levels() -> tuple[int, ...]:
     >>> active_levels()
     ()
     """
-    return tuple(_state.active)
+    return tuple(this_thread.active)
 
 
 @contextlib.contextmanager
@@ -138,13 +145,13 @@ def no_grad() -> Iterator[None]:
     >>> y.data, len(y._prev)
     (4.0, 0)
     """
-    _state.no_grad_depth += 1
-    _set_compiled_eager()
+    this_thread.no_grad_depth += 1
+    _eager_changed()
     try:
         yield
     finally:
-        _state.no_grad_depth -= 1
-        _set_compiled_eager()
+        this_thread.no_grad_depth -= 1
+        _eager_changed()
 
 
 @contextlib.contextmanager
@@ -157,15 +164,15 @@ def transform_level() -> Iterator[int]:
     ...     is_active(k), eager_enabled()
     (True, False)
     """
-    _state.counter += 1
-    level = _state.counter
-    _state.active.append(level)
-    _set_compiled_eager()
+    this_thread.counter += 1
+    level = this_thread.counter
+    this_thread.active.append(level)
+    _eager_changed()
     try:
         yield level
     finally:
-        _state.active.remove(level)
-        _set_compiled_eager()
+        this_thread.active.remove(level)
+        _eager_changed()
 
 
 def user_dual_level(inner: float) -> float:
@@ -197,8 +204,8 @@ def effective_level(level: float) -> float:
     ...     effective_level(0.5) == k + 0.5
     True
     """
-    if 0 < level < 1 and _state.active:
-        return _state.active[-1] + level
+    if 0 < level < 1 and this_thread.active:
+        return this_thread.active[-1] + level
     return level
 
 
@@ -219,43 +226,62 @@ def new_epoch() -> int:
 epochs = itertools.count(1)
 
 
-# The compiled Scalar keeps its own C copy of "is eager recording on?" so that
-# its hot path never calls back into Python; we keep that copy in step here.
+# "Is eager recording on?" is kept as a flag, recomputed wherever what it depends on changes
+# (no_grad, transform_level): the hot paths read the flag.  The compiled Scalar keeps its own
+# C copy, so that its hot path never calls back into Python; we keep that copy in step too.
 _compiled_setter = None
 
 
 def _register_compiled_eager_flag(setter) -> None:  # called by microgradx.core.backend
     global _compiled_setter
     _compiled_setter = setter
-    _set_compiled_eager()
+    _eager_changed()
 
 
-def _set_compiled_eager() -> None:
+def _eager_changed() -> None:
+    this_thread.eager = this_thread.no_grad_depth == 0 and not this_thread.active
     if _compiled_setter is not None:
-        _compiled_setter(eager_enabled())
+        _compiled_setter(this_thread.eager)
 
 
 # ---------------------------------------------------------------------------
 # One eager backward() sweep at a time
 # ---------------------------------------------------------------------------
+#: Every eager ``backward()`` (Tensor and both Scalars) holds this lock for its whole sweep.
+#:
+#: An eager sweep writes into objects that other threads may share: the ``.grad`` of leaves
+#: (a Tensor's ``grad += g`` runs with the GIL released), and the cotangents, visit marks and
+#: counters of every node it passes -- shared too when two losses were built from one
+#: intermediate node.  Two sweeps interleaving there lose or double contributions.  So sweeps
+#: take turns (recording graphs and the function transforms, which own their nodes, run in
+#: parallel as before): concurrent ``backward()`` calls over shared leaves or shared
+#: intermediate nodes give the result of running them one after the other.
+#:
+#: A ``backward()`` started *during* a sweep in the same thread (from a rule, an
+#: ``_accumulate_grad`` override, a ``__del__``) would read cotangents the running sweep has
+#: not finished, so it raises ``RuntimeError(NESTED_SWEEP)`` instead.  The lock is re-entrant
+#: only so that this thread can ask whether it already holds it (``sweep_lock._is_owned()``,
+#: the test :class:`threading.Condition` uses) rather than wait for itself forever.
+#: Each ``backward()`` writes it out::
+#:
+#:     if sweep_lock._is_owned():
+#:         raise RuntimeError(NESTED_SWEEP)
+#:     with sweep_lock:
+#:         ...the sweep...
+sweep_lock = threading.RLock()
+
+NESTED_SWEEP = (
+    "backward() was called while a backward() sweep is running in the same thread (from a rule, "
+    "a hook or a __del__); the running sweep's cotangents are incomplete. Call backward() again "
+    "after it returns"
+)
+
+
 class _EagerSweep:
-    """Context manager around every eager ``backward()`` sweep (Tensor and both Scalars).
+    """``with eager_sweep:`` -- the same as the nested-sweep check and ``with sweep_lock:``, in one object.
 
-    An eager sweep writes into objects that other threads may share: the
-    ``.grad`` of leaves (a Tensor's ``grad += g`` runs with the GIL released),
-    and the cotangents, visit marks and counters of every node it passes --
-    shared too when two losses were built from one intermediate node.  Two
-    sweeps interleaving there lose or double contributions.  So sweeps take
-    turns: a process-wide lock admits one at a time (recording graphs and the
-    function transforms, which own their nodes, run in parallel as before).
-    Concurrent ``backward()`` calls over shared leaves or shared intermediate
-    nodes are therefore exact: the result is that of running them one after
-    the other.
-
-    A ``backward()`` started *during* a sweep in the same thread (from a
-    rule, a ``_accumulate_grad`` override, a ``__del__``) would read
-    cotangents the running sweep has not finished; it raises
-    ``RuntimeError`` instead.
+    The compiled Scalar's ``backward()`` (``ext/scalar.pyx``) enters it; the
+    Python nodes write the two steps out.
 
     Examples
     --------
@@ -268,22 +294,14 @@ class _EagerSweep:
     """
 
     __slots__ = ()
-    _lock = threading.Lock()
 
     def __enter__(self) -> None:
-        state = _state
-        if state.sweeping:
-            raise RuntimeError(
-                "backward() was called while a backward() sweep is running in the same thread (from a rule, "
-                "a hook or a __del__); the running sweep's cotangents are incomplete. Call backward() again "
-                "after it returns"
-            )
-        self._lock.acquire()
-        state.sweeping = True
+        if sweep_lock._is_owned():
+            raise RuntimeError(NESTED_SWEEP)
+        sweep_lock.acquire()
 
     def __exit__(self, *exc) -> None:
-        _state.sweeping = False
-        self._lock.release()
+        sweep_lock.release()
 
 
 eager_sweep = _EagerSweep()

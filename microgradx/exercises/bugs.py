@@ -242,8 +242,8 @@ def parents_in_a_set():
 @contextlib.contextmanager
 def _untagged_level():
     """A transform level that reuses the running one: nested derivatives share one ε (no tags)."""
-    if _state._state.active:
-        yield _state._state.active[-1]
+    if _state.this_thread.active:
+        yield _state.this_thread.active[-1]
     else:
         with _originals["transform_level"]() as level:
             yield level

@@ -35,7 +35,7 @@ import numpy as np
 from ..core import dispatch, engine
 from ..core import rules as R
 from ..core.dispatch import Node, node_types
-from ..core.state import eager_enabled, eager_sweep
+from ..core.state import NESTED_SWEEP, eager_enabled, sweep_lock
 
 __all__ = ["Scalar"]
 
@@ -417,7 +417,9 @@ class Scalar(Node):
         >>> y.backward(); y.backward(); x.grad
         12.0
         """
-        with eager_sweep:  # one sweep at a time in the process, none nested (see microgradx.core.state)
+        if sweep_lock._is_owned():  # this thread is inside a sweep already (see microgradx.core.state)
+            raise RuntimeError(NESTED_SWEEP)
+        with sweep_lock:  # one sweep at a time in the process
             engine.backward_sweep(self, 1.0)
 
     def _accumulate_grad(self, g) -> None:

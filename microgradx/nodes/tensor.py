@@ -35,7 +35,7 @@ import numpy as np
 from ..core import backend as _backend
 from ..core import rules as R
 from ..core.dispatch import Node, apply, node_types, raw_value
-from ..core.state import PLAIN, eager_sweep, is_active
+from ..core.state import NESTED_SWEEP, PLAIN, sweep_lock, this_thread
 
 __all__ = ["Tensor", "ArrayOps", "to_array", "check_array", "operand", "wrap"]
 
@@ -336,7 +336,8 @@ _new_object = object.__new__
 # The edit clock: it ticks at every in-place change of a Tensor's value.  A Tensor remembers the
 # clock's reading when it was made (``_stamp``) and, once changed in place, the tick of its last
 # change (``_version``, 0 before).  A node whose parent (or itself) changed after it was recorded
-# saved values that are no longer there: backward() refuses it (see Tensor._bump_version).
+# saved values that are no longer there: backward() refuses it when its sweep reaches that node
+# (Tensor._accumulate_grad; see Tensor._bump_version).
 _edit_ticks = itertools.count(1)
 _edit_clock = 0
 _ndarray = np.ndarray  # module globals: cheaper than np.ndarray (numpy's module __getattr__) on the hot path
@@ -526,15 +527,23 @@ class Tensor(ArrayOps, Node):
                 raise ValueError(
                     f"backward(grad=...): grad has shape {seed.shape} but the output has shape {value.shape}"
                 )
-        if not is_active(0):
+        if not this_thread.eager:
             raise RuntimeError("backward() inside no_grad() or a transform: nothing was recorded")
-        engine = _backend.engine
-        with eager_sweep:  # one sweep at a time (see microgradx.core.state.eager_sweep)
-            _check_versions(engine.topological_order(self))
-            engine.backward_sweep(self, seed, True)
+        if sweep_lock._is_owned():  # this thread is inside a sweep already (see microgradx.core.state)
+            raise RuntimeError(NESTED_SWEEP)
+        with sweep_lock:  # one sweep at a time in the process
+            _backend.engine.backward_sweep(self, seed, True)
 
     def _accumulate_grad(self, g) -> None:
         """Add ``g`` to ``.grad`` (eager ``backward()`` calls this on every node it reaches).
+
+        First the version check: a recorded node's rule has just read its
+        own value and its parents' -- if one of them was changed in place
+        after the node was recorded (its ``_version`` is newer than the
+        node's ``_stamp``), those were not the values the graph saw, and
+        backward() stops with a RuntimeError naming the Tensor.  The sweep
+        reaches every consumer of a Tensor before the Tensor itself, so the
+        changed Tensor's own ``.grad`` is never touched.
 
         A leaf owns its ``.grad``: the first gradient is copied, later ones
         are added in place (an optimizer may change it in place too).  A
@@ -543,15 +552,23 @@ class Tensor(ArrayOps, Node):
         unchanged), so it is never changed in place: a second gradient makes
         a new array.  That saves a copy per node and sweep.
         """
+        parents = self._parents
+        if parents:
+            stamp = self._stamp  # the edit clock's reading when this node was recorded
+            if self._version > stamp:
+                _stale(self)
+            for p in parents:
+                if p is not None and p._version > stamp:
+                    _stale(p)
         grad = self.grad
         if grad is None:
             value = self._value
             if type(g) is _ndarray and g.dtype == value.dtype and g.shape == value.shape:
-                self.grad = g if self._parents else g.copy()
+                self.grad = g if parents else g.copy()
             else:  # an integer value (float64 gradient), or a plain float
                 dtype = value.dtype if value.dtype.kind == "f" else np.float64
                 self.grad = np.array(g, dtype=dtype, copy=True).reshape(value.shape)
-        elif self._parents:
+        elif parents:
             self.grad = np.add(grad, g, dtype=grad.dtype)
         else:
             grad += g
@@ -586,20 +603,6 @@ class Tensor(ArrayOps, Node):
         if self._level > 0:
             extra += f", level={self._level}"
         return f"Tensor({body}{extra})"
-
-
-def _check_versions(order) -> None:
-    """Refuse a graph with a node whose parent -- or itself -- changed in place after it was recorded."""
-    for node in order:
-        parents = node._parents
-        if not parents:
-            continue
-        stamp = node._stamp
-        if node._version > stamp:
-            _stale(node)
-        for p in parents:
-            if p is not None and p._version > stamp:
-                _stale(p)
 
 
 def _stale(t) -> None:
