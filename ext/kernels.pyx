@@ -3,8 +3,8 @@
 Same functions, same signatures, same results as the numpy reference (tests
 compare them element by element):
 
-``forward(name, x)``
-    the activation itself, ``y = f(x)``;
+``sigmoid(x)``
+    the sigmoid forward, one pass where numpy needs six;
 ``backward(name, g, x, out)``
     the *fused* backward ``g * f'(x)``: one pass over memory, where numpy
     needs three or four temporaries for ``g * (1 - y * y)``;  ``None`` when
@@ -19,8 +19,8 @@ backward is 5-6x faster than numpy's ``g * (1 - y*y)`` on 10**6 float64
 elements, and the sigmoid forward is one pass where numpy needs six.  numpy's
 own single-pass ufuncs are as fast or faster than a loop compiled for
 baseline x86-64 (numpy picks the CPU's vector instructions at run time, and
-its tanh beats libm's by ~1.7x): the rule table uses numpy
-for the tanh/exp/log/relu forwards, and ``Tensor`` accumulates with numpy's
+its tanh beats libm's by ~1.7x): so there is no compiled forward for
+tanh/exp/log/relu (the rule table calls numpy), and ``Tensor`` accumulates with numpy's
 in-place add rather than with ``accumulate``.  ``accumulate(acc, g, d)`` does
 pay: forward mode adds a second partial product ``t * d`` into the first in
 one pass, where numpy needs a temporary array for the product.
@@ -45,15 +45,15 @@ Examples
 --------
 >>> import numpy as np
 >>> from microgradx._ext import kernels
->>> y = kernels.forward("tanh", np.array([0.0, 1.0]))
->>> kernels.backward("tanh", np.ones(2), None, y)
-array([1.        , 0.41997434])
+>>> y = kernels.sigmoid(np.array([0.0, 1.0]))
+>>> kernels.backward("sigmoid", np.ones(2), None, y)
+array([0.25      , 0.19661193])
 """
 
 cimport cython
 cimport numpy as cnp
 from cython cimport floating
-from libc.math cimport exp, expf, fabs, fabsf, log, logf, tanh, tanhf
+from libc.math cimport exp, expf, fabs, fabsf
 
 import numpy as np
 
@@ -61,10 +61,9 @@ cnp.import_array()
 
 from microgradx.core import kernels as _reference
 
-__all__ = ["forward", "backward", "accumulate", "FORWARD", "BACKWARD"]
+__all__ = ["sigmoid", "backward", "accumulate", "BACKWARD"]
 
-FORWARD = _reference.FORWARD  # the kernel names, and the numpy fallbacks
-BACKWARD = _reference.BACKWARD
+BACKWARD = _reference.BACKWARD  # the kernel names, and the numpy fallbacks
 
 # kernel numbers (a switch on ints in the loops, not string compares)
 cdef enum Kernel:
@@ -76,13 +75,6 @@ cdef dict _KERNELS = {"tanh": K_TANH, "sigmoid": K_SIGMOID, "relu": K_RELU, "exp
 # ---------------------------------------------------------------------------
 # The loops: float32 and float64 from one source
 # ---------------------------------------------------------------------------
-cdef inline floating _exp(floating v) noexcept nogil:
-    if floating is float:
-        return expf(v)
-    else:
-        return exp(v)
-
-
 cdef inline floating _sigmoid(floating v) noexcept nogil:
     # e = exp(-|v|) never overflows; the two branches are the same function
     cdef floating e, one = 1  # a typed 1: a bare literal would make float32 arithmetic double
@@ -97,31 +89,10 @@ cdef inline floating _sigmoid(floating v) noexcept nogil:
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef void _forward_loop(int kernel, const floating[::1] x, floating[::1] y) noexcept nogil:
-    cdef Py_ssize_t i, n = x.shape[0]
-    cdef floating v
-    if kernel == K_TANH:
-        for i in range(n):
-            if floating is float:
-                y[i] = tanhf(x[i])
-            else:
-                y[i] = tanh(x[i])
-    elif kernel == K_SIGMOID:
-        for i in range(n):
-            y[i] = _sigmoid(x[i])
-    elif kernel == K_RELU:
-        for i in range(n):
-            v = x[i]
-            y[i] = 0 if v <= 0 else v  # nan stays nan, as np.maximum(x, 0)
-    elif kernel == K_EXP:
-        for i in range(n):
-            y[i] = _exp(x[i])
-    elif kernel == K_LOG:
-        for i in range(n):
-            if floating is float:
-                y[i] = logf(x[i])
-            else:
-                y[i] = log(x[i])
+cdef void _sigmoid_loop(const floating[::1] x, floating[::1] y) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        y[i] = _sigmoid(x[i])
 
 
 @cython.boundscheck(False)
@@ -234,8 +205,8 @@ cdef inline cnp.ndarray _empty_like(cnp.ndarray a):
     return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
 
 
-def forward(str name, x):
-    """Elementwise forward ``name`` (``tanh``, ``sigmoid``, ``relu``, ``exp``, ``log``).
+def sigmoid(x):
+    """Elementwise ``1 / (1 + exp(-x))``, without overflow.
 
     Contiguous float32/float64 arrays run the compiled loop; anything else
     (numbers, integer arrays, strided views, zero-size arrays) runs the
@@ -244,18 +215,17 @@ def forward(str name, x):
     Examples
     --------
     >>> import numpy as np
-    >>> forward("relu", np.array([-1.0, 2.0]))
-    array([0., 2.])
+    >>> sigmoid(np.array([0.0, 800.0, -800.0]))
+    array([0.5, 1. , 0. ])
     """
-    cdef int k = _kernel_number(name)
     if not _loopable(x):
-        return _reference.forward(name, x)
+        return _reference.sigmoid(x)
     cdef cnp.ndarray xa = <cnp.ndarray>x
     cdef cnp.ndarray y = _empty_like(xa)
     if cnp.PyArray_TYPE(xa) == cnp.NPY_DOUBLE:
-        _forward_loop[double](k, _flat(xa), _flat(y))
+        _sigmoid_loop[double](_flat(xa), _flat(y))
     else:
-        _forward_loop[float](k, _flat(xa), _flat(y))
+        _sigmoid_loop[float](_flat(xa), _flat(y))
     return y
 
 

@@ -163,3 +163,20 @@ def test_engines_sweep_any_scalar(engine, S):
     for n, m in [(a, a2), (b, b2), (c, c2), (d, d2)]:
         assert n.grad == pytest.approx(m.grad, rel=1e-12)
         assert n._cot is None
+
+
+def test_every_node_class_has_the_interface_the_engine_and_apply_read():
+    # the Protocols document what apply() (NodeLike) and the sweeps (ReverseNode) rely on; a node
+    # class that lost one of those attributes would fail here rather than deep inside a sweep
+    from microgradx.core.dispatch import NodeLike
+    from microgradx.core.engine import ReverseNode
+    from microgradx.nodes.scalar import Scalar as ReferenceScalar
+
+    x = mgx.Tensor([1.0, 2.0])
+    reverse = [x, x * 2.0, ReferenceScalar(1.0), ReferenceScalar(1.0) * 2.0, mgx.Scalar(1.0) * 2.0]
+    for node in reverse:
+        assert isinstance(node, ReverseNode) and isinstance(node, NodeLike), type(node)
+        assert node._kind in ("reverse", "scalar")
+    dual = mgx.Dual(1.0, 0.0)
+    assert isinstance(dual, NodeLike) and not isinstance(dual, ReverseNode) and dual._kind == "forward"
+    assert not isinstance(np.ones(2), NodeLike) and not isinstance(1.0, ReverseNode)

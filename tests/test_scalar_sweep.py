@@ -328,3 +328,30 @@ def test_another_threads_sweeps_never_confuse_this_one(S):
         if w.grad != 5.0:
             wrong.append((shift, w.grad))
     assert wrong == []
+
+
+@pytest.mark.skipif(compiled is None, reason="compiled extension not built")
+def test_wide_graph_past_every_array_size_and_the_same_order_as_the_reference():
+    # 3000 leaves (the sweep's arrays start at 1024 entries and grow), rule-table nodes with three operands
+    # (where), constants in operand slots, and a leaf used by many consumers
+    n = 3000
+    cs, rs = compiled.Scalar, RefScalar
+    xs_c = [cs(0.001 * i - 1.0) for i in range(n)]
+    xs_r = [rs(0.001 * i - 1.0) for i in range(n)]
+
+    def build(S, xs):
+        shared = S(0.5)
+        terms = [mgx.where(x > 0.0, x * shared, (x - 1.0).tanh()) if i % 3 == 0 else x * xs[i - 1] + shared
+                 for i, x in enumerate(xs)]
+        return shared, sum(terms, S(0.0)).sigmoid()
+
+    shared_c, out_c = build(cs, xs_c)
+    shared_r, out_r = build(rs, xs_r)
+    order = compiled.topological_order(out_c)
+    assert [id(node) for node in order] == [id(node) for node in engine.topological_order(out_c)]
+    assert len(order) > 2 * n
+    with recounts(cs, 0):
+        out_c.backward()
+    out_r.backward()
+    assert shared_c.grad == pytest.approx(shared_r.grad, rel=1e-12)
+    assert [x.grad for x in xs_c] == pytest.approx([x.grad for x in xs_r], rel=1e-12)

@@ -28,14 +28,46 @@ array([3., 6.])
 from __future__ import annotations
 
 import threading
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from .state import effective_level, is_active, this_thread
 
-__all__ = ["Node", "apply", "node_types", "register_node_type", "raw_value"]
+__all__ = ["Node", "NodeLike", "apply", "node_types", "register_node_type", "raw_value"]
+
+
+@runtime_checkable
+class NodeLike(Protocol):
+    """What :func:`apply` reads in a node -- Tensor, Dual, and both Scalars have it.
+
+    ``_level``
+        its differentiation level (see :mod:`microgradx.core.state`);
+    ``_kind``
+        which family it belongs to: ``"reverse"`` (Tensor), ``"forward"``
+        (Dual) or ``"scalar"`` (either Scalar).  Nodes of one level combine only
+        with nodes of the same kind; a Scalar runs its operations itself
+        (``_apply``: its C twin cannot be a subclass of :class:`Node`);
+    ``_inner()``
+        its value one level out (a plain value, or a node of an outer level).
+
+    The reverse sweep needs more of a node: see
+    :class:`microgradx.core.engine.ReverseNode`.  ``tests/test_engine.py``
+    checks every node class against both.
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> isinstance(mgx.Dual(1.0, 0.0), NodeLike), isinstance(2.0, NodeLike)
+    (True, False)
+    """
+
+    _level: float
+    _kind: Literal["reverse", "forward", "scalar"]
+
+    def _inner(self) -> Any: ...
 
 
 class Node:
-    """Base class of the Python node types (Tensor, Dual, reference Scalar).
+    """Base class of the Python node types (Tensor, Dual, reference Scalar): see :class:`NodeLike`.
 
     A node has a ``_level`` and ``_inner()``, its value one level out.
     """

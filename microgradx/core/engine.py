@@ -17,18 +17,7 @@ contributions of one node's complete cotangent to its operands, computed by
 its rule-table entry.
 
 The two-pass functions work on any reverse node (Tensor, or the reference
-Scalar) that provides:
-
-``_parents``
-    tuple, one entry per operand: the operand's node, or ``None`` for a constant
-``_prim``, ``_saved``, ``_params``
-    the rule-table entry, the operand values it saved, its parameters
-``_inner()``
-    the node's value
-``_mark``, ``_cot``
-    a visit mark for graph walks, and the cotangent being accumulated
-``_accumulate_grad(g)``
-    add ``g`` to the user-visible ``.grad`` (eager ``backward()`` only)
+Scalar) -- anything with the attributes of :class:`ReverseNode`.
 
 Every walk is iterative (an explicit stack or queue), so a chain of a
 million nodes is fine: Python's recursion limit never comes into it.
@@ -47,13 +36,52 @@ from __future__ import annotations
 from collections import deque
 from itertools import repeat
 from operator import is_not
+from typing import Any, Protocol, runtime_checkable
 
 from .state import epochs
 
-__all__ = ["topological_order", "chain_rule_step", "backward_sweep", "backward_by_counts"]
+__all__ = ["ReverseNode", "topological_order", "chain_rule_step", "backward_sweep", "backward_by_counts"]
 
 
-def topological_order(root) -> list:
+@runtime_checkable
+class ReverseNode(Protocol):
+    """What the sweeps read and write in a node: Tensor and both Scalars have it.
+
+    ``_parents``
+        tuple, one entry per operand: the operand's node, or ``None`` for a constant
+        (``()`` for a leaf: a leaf is a node with no parents)
+    ``_prim``, ``_saved``, ``_params``
+        the rule-table entry, the operand values it saved, its parameters
+    ``_inner()``
+        the node's value
+    ``_mark``, ``_cot``
+        a visit mark for graph walks, and the cotangent being accumulated
+    ``_accumulate_grad(g)``
+        add ``g`` to the user-visible ``.grad`` (eager ``backward()`` only)
+
+    (The compiled Scalar keeps these in C and sweeps itself; it still shows
+    them, so viz and explain read it like the others.)
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> isinstance(mgx.Tensor(1.0), ReverseNode), isinstance(mgx.Dual(1.0, 0.0), ReverseNode)
+    (True, False)
+    """
+
+    _parents: tuple
+    _prim: Any
+    _saved: tuple
+    _params: dict
+    _mark: int
+    _cot: Any
+
+    def _inner(self) -> Any: ...
+
+    def _accumulate_grad(self, g: Any) -> None: ...
+
+
+def topological_order(root: ReverseNode) -> list:
     """Nodes reachable from ``root``, every node after all of its parents.
 
     A depth-first walk with an explicit stack.  Each stack entry is a node and
@@ -99,7 +127,7 @@ def topological_order(root) -> list:
     return order
 
 
-def backward_sweep(root, seed, write_grads: bool = True) -> list:
+def backward_sweep(root: ReverseNode, seed, write_grads: bool = True) -> list:
     """Propagate cotangent ``seed`` from ``root`` to every node it depends on.
 
     Nodes are visited in reverse topological order, so a node's cotangent is
@@ -155,7 +183,7 @@ def backward_sweep(root, seed, write_grads: bool = True) -> list:
     return order
 
 
-def chain_rule_step(node, g) -> list:
+def chain_rule_step(node: ReverseNode, g) -> list:
     """The chain rule's one step: what ``node``'s complete cotangent ``g`` contributes to each operand.
 
     ``node``'s rule-table entry turns ``g`` into one cotangent per operand

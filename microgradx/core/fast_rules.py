@@ -62,7 +62,14 @@ def fast_vjp(prim):
             if needs[i] and d is not None:
                 x = inputs[i]
                 local = local_derivative(prim, i, inputs, out)
-                c = g if local is ONE else -g if local is MINUS_ONE else g * adjoint(local)
+                if local is ONE:
+                    c = g
+                elif local is MINUS_ONE:
+                    c = -g
+                elif type(local) is float or type(local) is _ndarray and local.dtype.kind != "c":
+                    c = g * local  # a real derivative is its own adjoint: no call on the real path
+                else:
+                    c = g * adjoint(local)
                 if type(c) is _ndarray and type(x) is _ndarray:
                     if c.shape != x.shape or c.dtype != x.dtype:
                         c = unbroadcast(c, x)
@@ -163,7 +170,7 @@ _EXACT_REFCOUNTS = sys.implementation.name == "cpython" and sys.version_info < (
 
 
 def _compiled_sigmoid(x):
-    return backend.kernels.forward("sigmoid", x) if type(x) not in (float, int) else rules.SIGMOID.plain_forward(x)
+    return backend.kernels.sigmoid(x) if type(x) not in (float, int) else rules.SIGMOID.plain_forward(x)
 
 
 def accelerate(prim) -> None:

@@ -453,7 +453,7 @@ COS = elementwise("cos", _pick(fm.cos, np.cos), [lambda x, out: -sin(x)], ["d(co
 TANH = elementwise("tanh", _pick(fm.tanh, np.tanh),
                    [lambda x, out: 1.0 - out * out], ["d(tanh x)/dx = 1 - tanh(x)^2"], kernel="tanh",
                    ufunc=np.tanh)
-SIGMOID = elementwise("sigmoid", _pick(fm.sigmoid, numpy_kernels.FORWARD["sigmoid"]),
+SIGMOID = elementwise("sigmoid", _pick(fm.sigmoid, numpy_kernels.sigmoid),
                       [lambda x, out: out * (1.0 - out)], ["dσ(x)/dx = σ(x)(1 - σ(x))"], kernel="sigmoid")
 RELU = elementwise("relu", _pick(fm.relu, _relu_array),
                    [lambda x, out: mask(x > 0, x)], ["d relu(x)/dx = 1 if x > 0 else 0"], kernel="relu")

@@ -58,7 +58,7 @@ import numpy as np
 
 from ..core.engine import chain_rule_step
 from ..core.rules import local_derivative
-from .viz import _segment, check_root, topological_order, value_of
+from .viz import _segment, check_root, format_value, topological_order, value_of
 
 __all__ = ["explain", "Narration", "Step", "Contribution"]
 
@@ -67,20 +67,9 @@ __all__ = ["explain", "Narration", "Step", "Contribution"]
 # Numbers as text
 # ---------------------------------------------------------------------------
 def _num(v) -> str:
-    """Floats with 6 significant digits; small arrays in full, big ones by shape."""
-    if v is None:
-        return "0"
-    if isinstance(v, (bool, np.bool_)):
-        return str(bool(v))
-    if isinstance(v, (int, float, np.number)):
-        return f"{float(v):.6g}"
-    a = np.asarray(v)
-    if a.ndim == 0:
-        return f"{float(a):.6g}"
-    if a.size <= 6:
-        text = np.array2string(a, separator=", ", formatter={"float_kind": lambda x: f"{x:.4g}"})
-        return " ".join(text.split())
-    return f"<array shape {a.shape}>"
+    """A value as the narration prints it: :func:`~microgradx.teaching.viz.format_value` with six digits
+    (no cotangent, ``None``, is 0)."""
+    return "0" if v is None else format_value(v, width=48, digits=6)
 
 
 def _defined(name: str, definition: str) -> str:

@@ -207,17 +207,23 @@ def _nearest(root, limit: int) -> tuple[set, int]:
     return kept, len(seen)
 
 
-def format_value(v, width: int = 28, dtype: bool = True) -> str:
+def format_value(v, width: int = 28, dtype: bool = True, digits: int = 4) -> str:
     """A short text for a float or an array: the numbers when few, else shape and dtype.
+
+    The package's one number formatter: the graph pictures use it as it is,
+    :func:`microgradx.explain` with six digits for a single number.
 
     Parameters
     ----------
     v : float, ndarray or None
         The value (``None``: a Tensor gradient not computed yet).
     width : int
-        Longest text for the numbers of a small array before falling back to the shape.
+        Longest text for the numbers of a small array (at most 4 elements)
+        before falling back to the shape.
     dtype : bool
         Name the dtype after the shape.
+    digits : int
+        Significant digits of a single number (an array's elements show four).
 
     Returns
     -------
@@ -231,16 +237,18 @@ def format_value(v, width: int = 28, dtype: bool = True) -> str:
     '[1, 2.5]'
     >>> format_value(np.zeros((3, 4)))
     'shape (3, 4) float64'
+    >>> format_value(2 ** 0.5, digits=6)
+    '1.41421'
     """
     if v is None:
         return "None"
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
     if isinstance(v, (int, float, np.number)):
-        return f"{float(v):.4g}"
+        return f"{float(v):.{digits}g}"
     a = np.asarray(v)
     if a.ndim == 0:
-        return f"{float(a):.4g}" if a.dtype.kind in "fiu" else str(a)
+        return f"{float(a):.{digits}g}" if a.dtype.kind in "fiu" else str(a)
     if a.size <= 4 and a.dtype.kind in "biuf":
         text = np.array2string(a, separator=", ", formatter={"float_kind": lambda x: f"{x:.4g}"})
         text = " ".join(text.split())
