@@ -231,3 +231,138 @@ def test_results_go_to_the_grade_log(tmp_path, monkeypatch):
 def test_result_validates_status():
     with pytest.raises(ValueError, match="status"):
         Result("x", "maybe", "")
+
+
+# ---------------------------------------------------------------------------
+# measured / profile / drawing / weight_images: the checkers of the timing, profiling and drawing exercises.
+# The "measurements" here are fixed numbers, so that no test depends on the machine's speed.
+# ---------------------------------------------------------------------------
+def fixed(**values):
+    return lambda: dict(values)
+
+
+def test_measured_right_and_each_classic_mistake():
+    ref = fixed(build=20.0, sweep=2.0)
+    opts = dict(unit="ms", runs=3, compare=[("build", "sweep")], quiet=True)
+    assert check.measured({"build": [19, 21, 25], "sweep": [2.2, 1.9, 2.0]}, ref, **opts).passed
+    r = check.measured({"build": [19], "sweep": [2.0]}, ref, **opts)
+    assert r.status == "failed" and "1 run" in r.reason and "repeat" in r.hint
+    r = check.measured({"build": [0.019, 0.021, 0.02], "sweep": [0.002] * 3}, ref, **opts)
+    assert r.status == "failed" and "10^-3" in r.hint and r.details["name"] == "build"
+    r = check.measured({"build": [2.0] * 3, "sweep": [20.0] * 3}, ref, **opts)
+    assert r.status == "failed" and "swapped" in r.hint and r.details["pair"] == ["build", "sweep"]
+    r = check.measured({"build": [20.0] * 3}, ref, **opts)
+    assert r.status == "failed" and "'sweep'" in r.reason
+    assert check.measured(..., ref, **opts).status == "not attempted"
+    assert check.measured([1, 2, 3], ref, **opts).status == "failed"
+    r = check.measured({"build": [-1.0] * 3, "sweep": [2.0] * 3}, ref, **opts)
+    assert r.status == "failed" and "negative" in r.reason
+
+
+def test_measured_recognises_a_total_and_uses_the_low_hint():
+    ref = fixed(forward=300.0)  # ns per multiplication
+    r = check.measured({"forward": 300.0 * 50_000 * 1e-9}, ref, unit="ns", per=50_000, quiet=True)
+    assert r.status == "failed" and "50,000" in r.hint
+    r = check.measured({"forward": 300.0 * 50_000}, ref, unit="ns", per=50_000, quiet=True)
+    assert r.status == "failed" and "divide by 50,000" in r.hint
+    r = check.measured({"forward": 0.01}, ref, unit="bytes", tolerance=2, low_hint="keep it alive", quiet=True)
+    assert r.status == "failed" and r.hint == "keep it alive"
+    with pytest.raises(TypeError, match="reference"):
+        check.measured({}, 3.0, unit="ms")
+
+
+def test_measured_student_code_that_raises_in_the_reference_is_a_verdict():
+    def broken():
+        raise RuntimeError("boom")
+
+    r = check.measured({"a": 1.0}, broken, unit="ms", quiet=True)
+    assert r.status == "failed" and "boom" in r.reason
+
+
+def _leaf(n):  # all of its time is its own: no calls inside the loop
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def _middle():
+    return _leaf(30_000) + _leaf(30_000)
+
+
+def _outer():
+    return _middle()
+
+
+def test_profile_by_own_time_and_the_cumulative_mistake(capsys):
+    assert check.profile(["_leaf"], _outer, top=1, quiet=True).passed
+    r = check.profile(["_outer"], _outer, top=1, quiet=True)
+    assert r.status == "failed" and "cumulative" in r.hint
+    r = check.profile(["_leaf", "_middle"], _outer, top=1, quiet=True)
+    assert r.status == "failed" and "2 functions" in r.reason
+    assert check.profile(..., _outer, quiet=True).status == "not attempted"
+    assert check.profile("_leaf", _outer, top=1, quiet=True).status == "failed"
+    # pstats keys and "file:line(name)" strings are read as their function names
+    assert check.profile([("/x/y.py", 3, "_leaf")], _outer, top=1, quiet=True).passed
+    assert check.profile(["/x/y.py:3(_leaf)"], _outer, top=1, quiet=True).passed
+
+
+def _small_model_score():
+    from microgradx import nn
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    score = model([0.5, -1.0])
+    return model, score
+
+
+def test_drawing_right_and_each_classic_mistake():
+    model, score = _small_model_score()
+    before = mgx.viz.draw(score, max_nodes=20, names=model)
+    score.backward()
+    opts = dict(max_nodes=20, names=model, quiet=True)
+    assert check.drawing(mgx.viz.draw(score, max_nodes=20, names=model), score, **opts).passed
+    r = check.drawing(mgx.viz.draw(score, max_nodes=20), score, **opts)
+    assert r.status == "failed" and "names=model" in r.hint
+    r = check.drawing(before, score, **opts)
+    assert r.status == "failed" and "backward" in r.hint
+    r = check.drawing(mgx.viz.draw(score, names=model), score, **opts)
+    assert r.status == "failed" and "max_nodes=20" in r.reason
+    r = check.drawing(mgx.viz.draw(score + model([1.0, 2.0]), max_nodes=20, names=model), score, **opts)
+    assert r.status == "failed" and "graph of" in r.reason
+    assert check.drawing(score, score, **opts).status == "failed"
+    assert check.drawing(..., score, **opts).status == "not attempted"
+
+
+def _figure(W, pick, centred=True, colorbar=True, title=lambda k: f"unit {k}"):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 4)
+    limit = np.abs(W).max()
+    for k, ax in enumerate(axes):
+        image = ax.imshow(pick(k).reshape(8, 8), **(dict(vmin=-limit, vmax=limit) if centred else {}))
+        ax.set_title(title(k))
+    if colorbar:
+        fig.colorbar(image, ax=axes)
+    plt.close(fig)
+    return fig
+
+
+def test_weight_images_rows_centred_colorbar():
+    W = np.random.default_rng(0).normal(size=(64, 64))
+    assert check.weight_images(_figure(W, lambda k: W[k]), W, quiet=True).passed
+    r = check.weight_images(_figure(W, lambda k: W[:, k]), W, quiet=True)
+    assert r.status == "failed" and "column 0" in r.reason and "weight.T" in r.hint
+    r = check.weight_images(_figure(W, lambda k: W[k], centred=False), W, quiet=True)
+    assert r.status == "failed" and "centred" in r.reason
+    r = check.weight_images(_figure(W, lambda k: W[k], colorbar=False), W, quiet=True)
+    assert r.status == "failed" and "colorbar" in r.reason
+    r = check.weight_images(_figure(W, lambda k: W[k], title=lambda k: f"unit {k + 1}"), W, quiet=True)
+    assert r.status == "failed" and "titled 'unit 1' but shows row 0" in r.reason
+    r = check.weight_images(_figure(W, lambda k: W[k] * 2), W, quiet=True)
+    assert r.status == "failed" and "not a row" in r.reason
+    assert check.weight_images(W, W, quiet=True).status == "failed"
+    assert check.weight_images(..., W, quiet=True).status == "not attempted"
+    with pytest.raises(ValueError, match="weight"):
+        check.weight_images(_figure(W, lambda k: W[k]), np.ones((3, 5)))

@@ -74,3 +74,19 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert "1 notebooks (student edition)" in capsys.readouterr().out
     (tmp_path / "file").write_text("x")
     assert main(["tutorials", str(tmp_path / "file")]) == 2
+
+
+def test_every_listed_exercise_has_a_check_cell():
+    """Issue 12: all code exercises (the numbered items under '## Exercises') have a checker: 44 of 44."""
+    import re
+
+    jupytext = pytest.importorskip("jupytext")
+    listed, checked = 0, 0
+    for src in notebooks.tutorial_sources():
+        text = src.read_text(encoding="utf-8")
+        section = text.split("## Exercises", 1)[1].split("## Solutions", 1)[0]
+        n = len(re.findall(r"^\d+\. ", section, flags=re.M))
+        ids = notebooks.exercises_of(jupytext.read(src))
+        assert ids == [f"{src.name[:2]}.{k}" for k in range(1, n + 1)], src.name
+        listed, checked = listed + n, checked + len(ids)
+    assert (listed, checked) == (44, 44)

@@ -2,7 +2,11 @@
 
 Each checker runs the student's code on cases chosen to expose the classic
 mistakes, compares with the engine (or with finite differences), prints one
-verdict line and returns a :class:`~microgradx.exercises.results.Result`:
+verdict line and returns a :class:`~microgradx.exercises.results.Result`.
+Answers that vary from run to run (timings, memory, a profile) are compared
+with the checker's own measurement of the same work, made in the same
+process (``check.measured``, ``check.profile``); pictures with what they
+must show (``check.drawing``, ``check.weight_images``).  Verdicts look like:
 
 * ``✓ exercise sweep: 6 graphs agree with the engine (fan-in, reuse, ...)``
 * ``✗ exercise sweep: graph 'b = a + a', node a: expected 2.0, received 1.0 (hint: ...)``
@@ -39,7 +43,8 @@ from ..nodes import scalar_class
 from ..teaching import viz as _viz
 from .results import FAILED, NOT_ATTEMPTED, PASSED, Result, report
 
-__all__ = ["sweep", "vjp", "dual", "value", "between", "derivative", "gradient", "CheckFailed"]
+__all__ = ["sweep", "vjp", "dual", "value", "between", "derivative", "gradient", "measured", "profile", "drawing",
+           "weight_images", "CheckFailed"]
 
 
 class CheckFailed(Exception):
@@ -112,6 +117,26 @@ def _fmt(v) -> str:
     if isinstance(a, np.ndarray):
         return np.array2string(a, precision=4, separator=", ", threshold=8)
     return repr(v)
+
+
+def _number(got, what: str) -> float:
+    """``got`` as a float, or the ✗ verdict that it is not a number."""
+    try:
+        return float(np.asarray(_to_array(got)))
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{what}: expected a number, received a {type(got).__name__}") from None
+
+
+def _differ(what: str, got: np.ndarray, want: np.ndarray, rtol: float, atol: float, hint: str = "", **details):
+    """The one ✗ verdict for an array that is not the expected one: the shape, else the first wrong entry."""
+    if got.shape != want.shape:
+        raise CheckFailed(f"{what}: expected shape {want.shape}, received shape {got.shape}", hint,
+                          expected_shape=list(want.shape), received_shape=list(got.shape), **details)
+    bad = np.argwhere(~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)) if got.ndim else [()]
+    idx = tuple(int(k) for k in bad[0]) if len(bad) else ()
+    raise CheckFailed(f"{what}{f' at index {idx}' if idx else ''}: expected {_fmt(want[idx])}, received "
+                      f"{_fmt(got[idx])}", hint, index=list(idx), expected=float(want[idx]),
+                      received=float(got[idx]), **details)
 
 
 # ---------------------------------------------------------------------------
@@ -481,19 +506,9 @@ def vjp(name: str, fn: Callable, *, exercise: str | None = None, quiet: bool = F
                 others = [(lb, w) for j, (lb, w) in enumerate(zip(labels, want_all)) if j != i]
                 if got is None:
                     raise CheckFailed(f"case {case}: no cotangent for input {label}")
-                if got.shape != want.shape:
-                    raise CheckFailed(f"case {case}: input {label}: expected shape {want.shape}, received shape "
-                                      f"{got.shape}", _vjp_hint(label, shape, got, want, g, others, name),
-                                      case=case, input=label, expected_shape=list(want.shape),
-                                      received_shape=list(got.shape))
-                if not _close(got, want, rtol=1e-5, atol=1e-6):
-                    bad = np.argwhere(~np.isclose(got, want, rtol=1e-5, atol=1e-6)) if got.ndim else [()]
-                    idx = tuple(int(k) for k in bad[0]) if len(bad) else ()
-                    at = f" at index {idx}" if idx else ""
-                    raise CheckFailed(f"case {case}: input {label}{at}: expected {_fmt(want[idx])}, received "
-                                      f"{_fmt(got[idx])}", _vjp_hint(label, shape, got, want, g, others, name),
-                                      case=case, input=label, index=list(idx),
-                                      expected=float(want[idx]), received=float(got[idx]))
+                if got.shape != want.shape or not _close(got, want, rtol=1e-5, atol=1e-6):
+                    _differ(f"case {case}: input {label}", got, want, 1e-5, 1e-6,
+                            _vjp_hint(label, shape, got, want, g, others, name), case=case, input=label)
         what = " and ".join(_input_names(len(shapes[0]), name))
         kinds = sorted({s for case in shapes for s in case}, key=len)
         return (f"the cotangents of {what} agree with finite differences in {len(shapes)} cases "
@@ -680,14 +695,8 @@ def value(got, expected, *, what: str = "your answer", exercise: str = "value", 
                 break
         else:
             hint = ""
-        if g.shape != e.shape:
-            raise CheckFailed(f"{what}: expected shape {e.shape}, received shape {g.shape}", hint,
-                              expected_shape=list(e.shape), received_shape=list(g.shape))
-        if not _close(g, e, rtol, atol):
-            bad = np.argwhere(~np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)) if g.ndim else [()]
-            idx = tuple(int(k) for k in bad[0]) if len(bad) else ()
-            raise CheckFailed(f"{what}{f' at index {idx}' if idx else ''}: expected {_fmt(e[idx])}, "
-                              f"received {_fmt(g[idx])}", hint, expected=e.tolist(), received=g.tolist())
+        if g.shape != e.shape or not _close(g, e, rtol, atol):
+            _differ(what, g, e, rtol, atol, hint)
         return f"{what} is right ({_fmt(e)})", {}
 
     return _run(exercise, body, quiet)
@@ -714,10 +723,7 @@ def between(got, low: float, high: float, *, what: str = "your answer", exercise
 
     def body():
         _attempted(got, what)
-        try:
-            v = float(np.asarray(_to_array(got)))
-        except (TypeError, ValueError):
-            raise CheckFailed(f"{what}: expected a number, received a {type(got).__name__}") from None
+        v = _number(got, what)
         if not low <= v <= high:
             raise CheckFailed(f"{what} = {v:.4g} is outside [{low:g}, {high:g}]", hint, received=v, low=low,
                               high=high)
@@ -746,10 +752,7 @@ def derivative(fn: Callable, f: Callable, at, *, what: str = "your derivative", 
         for p in points:
             want = float(np.asarray(jvp(f, [p], [1.0])[1][0]))
             got = _student(fn, p, what=what)
-            try:
-                got = float(np.asarray(_to_array(got)))
-            except (TypeError, ValueError):
-                raise CheckFailed(f"{what} at {p} returned a {type(got).__name__}, not a number") from None
+            got = _number(got, f"{what} at {p}")
             if not math.isclose(got, want, rel_tol=rtol, abs_tol=1e-12):
                 raise CheckFailed(f"{what} at x = {p}: expected {want:.10g}, received {got:.10g}",
                                   "check the chain rule for the inner function" if abs(got) > 0 else "",
@@ -773,3 +776,433 @@ def gradient(got, f: Callable, *args, argnums=0, what: str = "your gradient", ex
 
     expected = grad(f, argnums=argnums)(*args)
     return value(got, expected, what=what, exercise=exercise, rtol=rtol, hints=hints, quiet=quiet)
+
+
+# ---------------------------------------------------------------------------
+# Measurements, profiles and pictures: answers that vary from run to run, checked against the checker's
+# own measurement of the same thing, made a moment later in the same process
+# ---------------------------------------------------------------------------
+def _runs(values, name: str, unit: str) -> np.ndarray:
+    try:
+        runs = np.atleast_1d(np.asarray(_to_array(values), dtype=float)).ravel()
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name}: expected a number or a list of runs in {unit}, received a "
+                          f"{type(values).__name__}") from None
+    if runs.size == 0 or not np.all(np.isfinite(runs)) or np.any(runs < 0):
+        raise CheckFailed(f"{name}: the measurements must be finite and not negative; received {_fmt(runs)}")
+    return runs
+
+
+def _scale_hint(factor: float, unit: str, per: int | None) -> str:
+    """What a measurement ``factor`` times the checker's looks like: another unit, or a total instead of a mean."""
+    guesses = [(10.0**k, f"a factor 10^{k}, which is a change of unit (the answer is in {unit})") for k in
+               (-9, -6, -3, 3, 6, 9)]
+    if per:
+        guesses += [(per, f"the total for all {per:,} instead of the amount per one: divide by {per:,}")]
+        guesses += [(per * 10.0**k, f"a total for all {per:,} in another unit: divide by {per:,} and give {unit}")
+                    for k in (-9, -6, -3, 3, 6, 9)]
+    if abs(math.log10(factor)) < 2.5:  # within a few hundred times: a busy machine, or the wrong work
+        return ""
+    best, text = min(guesses, key=lambda g: abs(math.log10(factor / g[0])))
+    return text if abs(math.log10(factor / best)) < 0.7 else ""
+
+
+def measured(got, reference: Callable[[], dict], *, unit: str, what: str = "your measurements",
+             exercise: str = "measured", runs: int = 1, repeats: int = 3, tolerance: float = 30.0,
+             compare=(), decisive: float = 2.0, per: int | None = None, low_hint: str = "",
+             quiet: bool = False) -> Result:
+    """Check measurements (times, bytes) against the checker's own measurement of the same work.
+
+    A timing differs from one run to the next, so it cannot be compared with
+    a fixed number.  The checker measures the same work itself, right after
+    the student's cell, in the same process (``reference()``, ``repeats``
+    times, the median), and checks what a right measurement must have
+    whatever the machine: every quantity asked for, at least ``runs`` runs of
+    each (when the exercise asks to repeat), the right order of magnitude
+    (the median within a factor ``tolerance`` of the checker's: a wrong unit
+    or a total instead of a mean is off by a factor of a thousand or more,
+    while other programs running on the machine can slow one of the two
+    measurements by ten times or more), and the right order between two
+    quantities where the checker's own ratio is clear (``compare``).
+
+    Parameters
+    ----------
+    got : dict
+        ``{name: runs}``: one number or a list of runs per quantity, in ``unit``.
+    reference : function
+        ``reference()`` measures the same work once and returns ``{name: number}`` in ``unit``.
+    unit : str
+        The unit the exercise asks for (``"ms"``, ``"ns per multiplication"``, ``"bytes per node"``).
+    what : str
+        How the verdict names the answer.
+    exercise : str
+        The name the verdict and the grader use.
+    runs : int
+        How many runs of each quantity the exercise asks for.
+    repeats : int
+        How many times the checker runs ``reference``.
+    tolerance : float
+        How far (a factor) the student's median may be from the checker's.
+    compare : sequence of (str, str)
+        Pairs ``(a, b)`` whose ratio ``a / b`` is compared: where the checker's
+        ratio is above ``decisive`` (or below ``1 / decisive``), the student's
+        must lie on the same side of 1.
+    decisive : float
+        See ``compare``.
+    per : int, optional
+        For an amount per item (per node, per multiplication): the number of
+        items, so that a total given instead of a mean is recognised.
+    low_hint : str
+        The hint for a measurement far smaller than the checker's (the exercise's classic mistake);
+        without it, a factor that a change of unit or a total explains is named.
+    quiet : bool
+        Do not print the verdict.
+
+    Returns
+    -------
+    Result
+
+    Examples
+    --------
+    >>> import time
+    >>> def sleep_ms():
+    ...     t0 = time.perf_counter(); time.sleep(0.002); return {"sleep": (time.perf_counter() - t0) * 1e3}
+    >>> r = measured({"sleep": [0.0021, 0.0022, 0.0021]}, sleep_ms, unit="ms", runs=3)  # doctest: +ELLIPSIS
+    ✗ exercise measured: sleep: median 0.0021 ms, the checker measured ... (hint: a factor 10^-3, ...)
+    >>> measured({"sleep": [2.1, 2.2, 2.1]}, sleep_ms, unit="ms", runs=3, quiet=True).passed
+    True
+    """
+    if not callable(reference):
+        raise TypeError(f"reference must be a function that measures the work once; got {type(reference).__name__}")
+    pairs = [tuple(p) for p in compare]
+
+    def body():
+        _attempted(got, what)
+        if not isinstance(got, dict):
+            raise CheckFailed(f"{what}: expected a dict {{name: runs}}, received a {type(got).__name__}")
+        measurements = [reference() for _ in range(max(1, repeats))]
+        names = list(measurements[0])
+        ref = {n: float(np.median([m[n] for m in measurements])) for n in names}
+        missing = [n for n in names if n not in got]
+        if missing:
+            raise CheckFailed(f"{what}: no measurement of {', '.join(map(repr, missing))} (the names measured: "
+                              f"{', '.join(map(repr, names))})", "measure every case the exercise names")
+        medians, parts = {}, []
+        for n in names:
+            r = _runs(got[n], repr(n), unit)
+            if r.size < runs:
+                raise CheckFailed(f"{n}: {r.size} run{'s' * (r.size != 1)}; the exercise asks for {runs}",
+                                  "repeat the measurement and keep every run: one run cannot show how much "
+                                  "the runs vary", name=n, runs=int(r.size))
+            medians[n] = float(np.median(r))
+            factor = medians[n] / ref[n] if ref[n] > 0 else (math.inf if medians[n] > 0 else 1.0)
+            if not 1 / tolerance <= factor <= tolerance:
+                hint = low_hint if factor < 1 and low_hint else (
+                    _scale_hint(factor, unit, per) if 0 < factor < math.inf else "")
+                raise CheckFailed(f"{n}: median {_fmt(medians[n])} {unit}, the checker measured "
+                                  f"{_fmt(ref[n])} {unit} just now (a factor {factor:.3g})", hint,
+                                  name=n, received=medians[n], measured=ref[n])
+            parts.append(f"{n} {_fmt(medians[n])} {unit} (checker {_fmt(ref[n])})")
+        for a, b in pairs:
+            want, mine = ref[a] / ref[b], medians[a] / medians[b] if medians[b] > 0 else math.inf
+            if (want > decisive and mine <= 1) or (want < 1 / decisive and mine >= 1):
+                raise CheckFailed(f"{a} / {b} = {mine:.3g} in your measurements, {want:.3g} in the checker's: "
+                                  f"{a if want > 1 else b} is clearly the larger", "are the two swapped, or is "
+                                  "one of them measuring more (or less) work than it names?",
+                                  pair=[a, b], received=mine, measured=want)
+            parts.append(f"{a} / {b} = {mine:.3g} (checker {want:.3g})")
+        return (f"{what}: " + "; ".join(parts), {"medians": medians, "measured": ref})
+
+    return _run(exercise, body, quiet)
+
+
+def _function_name(entry) -> str:
+    """A profile entry as a function name: from pstats' (file, line, name), 'file:line(name)' or a name.
+
+    Built-ins are shortened as a student writes them: ``<built-in method builtins.len>`` is ``len``,
+    ``<method 'append' of 'list' objects>`` is ``append``.
+    """
+    if isinstance(entry, tuple) and len(entry) == 3:
+        text = str(entry[2])
+    else:
+        text = str(entry).strip()
+        if text.endswith(")") and "(" in text and ":" in text.split("(", 1)[0]:
+            text = text[text.index("(") + 1:-1]
+    if text.startswith(("<built-in method ", "<built-in function ")):
+        return text[:-1].split()[-1].rsplit(".", 1)[-1]
+    if text.startswith("<method '"):
+        return text.split("'")[1]
+    return text
+
+
+def profile(got, run: Callable, *, setup: Callable | None = None, top: int = 5,
+            what: str = "your five functions", exercise: str = "profile", quiet: bool = False) -> Result:
+    """Check the functions a student read off a profile, against the checker's own profile of the same work.
+
+    The checker profiles ``run(setup())`` with cProfile (only ``run`` is
+    profiled) and ranks the functions by their own time (``tottime``, the
+    time in the function's code, not in the functions it calls).  The
+    student's ``top`` names must include the checker's first three, and each
+    must have at least 2 % of the first one's own time (below the first few
+    the ranks of functions with similar times change from run to run, while
+    a function that only calls others has almost none).  A list read off the
+    cumulative column is recognised and named.
+
+    Parameters
+    ----------
+    got : list
+        Function names (``"backward_sweep"``), pstats keys ``(file, line, name)`` or ``"file:line(name)"``.
+    run : function
+        The work profiled: ``run(setup())``, or ``run()`` without ``setup``.
+    setup : function, optional
+        Builds what ``run`` takes (not profiled).
+    top : int
+        How many functions the exercise asks for.
+    what, exercise : str
+        How the verdict names the answer; the name the verdict and the grader use.
+    quiet : bool
+        Do not print the verdict.
+
+    Returns
+    -------
+    Result
+
+    Examples
+    --------
+    >>> def leaf(n):              # all its time is its own
+    ...     total = 0
+    ...     for i in range(n):
+    ...         total += i * i
+    ...     return total
+    >>> def outer():              # almost no time of its own
+    ...     return leaf(50_000) + leaf(50_000)
+    >>> r = profile(["outer"], outer, top=1)  # doctest: +ELLIPSIS
+    ✗ exercise profile: 'outer' ranks 2 of 3 by its own time ... (hint: this list is sorted by cumulative time, ...)
+    >>> profile(["leaf"], outer, top=1, quiet=True).passed
+    True
+    """
+    import cProfile
+    import pstats
+
+    def body():
+        _attempted(got, what)
+        if isinstance(got, (str, bytes)) or not hasattr(got, "__iter__"):
+            raise CheckFailed(f"{what}: expected a list of {top} function names, received a {type(got).__name__}")
+        names = [_function_name(e) for e in got]
+        if len(names) != top:
+            raise CheckFailed(f"{what}: {len(names)} function{'s' * (len(names) != 1)}; the exercise asks for "
+                              f"the {top} with the most time", received=names)
+        arg = setup() if setup is not None else None
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            run(arg) if setup is not None else run()
+        finally:
+            profiler.disable()
+        stats = pstats.Stats(profiler).stats  # {(file, line, name): (cc, nc, tottime, cumtime, callers)}
+        own = sorted(stats, key=lambda f: stats[f][2], reverse=True)
+        cumulative = sorted(stats, key=lambda f: stats[f][3], reverse=True)
+        ranked = [_function_name(f) for f in own]
+        own_time = {_function_name(f): stats[f][2] for f in reversed(own)}  # the largest entry of a name wins
+        expected = [n for n in ranked if own_time[n] >= 0.02 * own_time[ranked[0]]]
+        stray = [n for n in names if n not in expected]
+        if stray:
+            # a list read off the cumulative column: its strays rank high by cumulative time (or are the
+            # notebook's own frames, which only the student's profile has)
+            by_cumulative = [_function_name(f) for f in cumulative[: top + 2]]
+            known = [n for n in stray if n in ranked]
+            n = (known or stray)[0]
+            rank = ranked.index(n) + 1 if n in ranked else None
+            cumulative_list = any(k in by_cumulative for k in known) and all(
+                k in by_cumulative or k not in ranked for k in stray)
+            hint = ("this list is sorted by cumulative time, which counts the time of the functions a function "
+                    "calls; the question asks for the time in each function's own code: sort_stats('tottime')"
+                    if cumulative_list else "")
+            where = f"ranks {rank} of {len(ranked)} by its own time in" if rank else "does not appear in"
+            raise CheckFailed(f"{n!r} {where} the checker's profile of the same work (its first {top}: "
+                              f"{', '.join(ranked[:top])})", hint, received=names, expected=ranked[:top])
+        absent = [n for n in ranked[:min(3, top)] if n not in names]
+        if absent:
+            raise CheckFailed(f"{absent[0]!r} is missing: it is among the three with the most time of their own "
+                              f"in the checker's profile ({', '.join(ranked[:3])})", received=names,
+                              expected=ranked[:top])
+        return f"{what} are the ones with the most time of their own ({', '.join(names)})", {"names": names}
+
+    return _run(exercise, body, quiet)
+
+
+def drawing(got, root, *, max_nodes: int, names=None, what: str = "your drawing", exercise: str = "drawing",
+            quiet: bool = False) -> Result:
+    """Check a graph picture made with :func:`mgx.viz.draw <microgradx.teaching.viz.draw>` of ``root``.
+
+    The checker draws ``root`` itself with the settings the exercise asks for
+    and compares the student's :class:`~microgradx.teaching.viz.Graph` with
+    it: the same graph (its size), the values kept (``max_nodes``), the
+    parameters labelled by their names (``names=model``), the gradients
+    there (``backward`` called first), and every arrow.
+
+    Parameters
+    ----------
+    got : Graph
+        What ``mgx.viz.draw`` returned.
+    root : Scalar or Tensor
+        The value the exercise asks to draw.
+    max_nodes : int
+        The ``max_nodes`` the exercise asks for.
+    names : model, dict or list, optional
+        The ``names`` the exercise asks for.
+    what, exercise : str
+        How the verdict names the answer; the name the verdict and the grader use.
+    quiet : bool
+        Do not print the verdict.
+
+    Returns
+    -------
+    Result
+
+    Examples
+    --------
+    >>> import microgradx as mgx
+    >>> a = mgx.Scalar(2.0, label="a"); out = (a * a).tanh(); out.backward()
+    >>> r = drawing(mgx.viz.draw(out, max_nodes=2), out, max_nodes=3)
+    ✗ exercise drawing: your drawing shows 2 values; with max_nodes=3 it shows 3 of the 3
+    """
+
+    def body():
+        _attempted(got, what)
+        if not isinstance(got, _viz.Graph):
+            raise CheckFailed(f"{what}: expected the Graph that mgx.viz.draw returns, received a "
+                              f"{type(got).__name__}", "keep what mgx.viz.draw(...) returns in the variable")
+        ref = _viz.draw(root, max_nodes=max_nodes, names=names, engine="builtin")
+        if got.total_nodes != ref.total_nodes:
+            raise CheckFailed(f"{what} is of a graph of {got.total_nodes:,} values; the one asked for has "
+                              f"{ref.total_nodes:,}", "draw the value the exercise names (one point's score, "
+                              "not the loss over all points)", received=got.total_nodes, expected=ref.total_nodes)
+        if got.num_nodes != ref.num_nodes:
+            raise CheckFailed(f"{what} shows {got.num_nodes:,} values; with max_nodes={max_nodes} it shows "
+                              f"{ref.num_nodes:,} of the {ref.total_nodes:,}", received=got.num_nodes,
+                              expected=ref.num_nodes)
+        grad = getattr(root, "grad", None)
+        if grad is None or not np.any(np.asarray(grad.numpy() if hasattr(grad, "numpy") else grad)):
+            raise CheckFailed(f"{what}: the output's gradient is {_fmt(grad) if grad is not None else 'None'}",
+                              "call backward() on it before drawing, so that every box shows its gradient")
+        mine = [b.fields for b in got._boxes if b.kind == "value"]
+        want = [b.fields for b in ref._boxes if b.kind == "value"]
+        named = set(_viz._names_of(names).values()) if names is not None else set()
+        want_named = sum(1 for f in want if f[0] in named)
+        got_named = sum(1 for f in mine if f and f[0] in named)
+        if got_named < want_named:
+            example = next(f[0] for f in want if f[0] in named)
+            raise CheckFailed(f"{what}: {want_named - got_named} of the {want_named} parameters drawn carry no "
+                              f"name (such as {example!r})", "pass names=model so that the parameters are "
+                              "labelled with their names", received=got_named, expected=want_named)
+        if mine != want:
+            k = next(i for i, (m, w) in enumerate(zip(mine, want)) if m != w)
+            grads_only = [f for f in mine[k] if not f.startswith("grad ")] == [f for f in want[k]
+                                                                                if not f.startswith("grad ")]
+            hint = ("the gradients differ: draw after backward(), and call zero_grad() first (gradients add up)"
+                    if grads_only else "draw the value the exercise names")
+            raise CheckFailed(f"{what}: value box {k} shows {' | '.join(mine[k])}, expected "
+                              f"{' | '.join(want[k])}", hint)
+        if sorted(got._edges) != sorted(ref._edges):
+            raise CheckFailed(f"{what}: {len(got._edges)} arrows, expected {len(ref._edges)} (the same values "
+                              "connected differently)")
+        return (f"{what} shows {got.num_nodes} of the {got.total_nodes:,} values and {got.num_ops} operations, "
+                f"{got_named} parameters by name, with their gradients", {"values": got.num_nodes})
+
+    return _run(exercise, body, quiet)
+
+
+def weight_images(fig, weight, *, image_shape=(8, 8), min_images: int = 4, what: str = "your figure",
+                  exercise: str = "weight_images", quiet: bool = False) -> Result:
+    """Check a matplotlib figure that shows a layer's units' weights as images.
+
+    Each image must be one unit's weights: for a layer that computes ``x @
+    weight.T + bias`` (``weight`` of shape (out_features, in_features)) that
+    is a **row** of ``weight``, reshaped to ``image_shape``; a column is the
+    classic mistake, and for a square matrix its shape cannot show it.  A
+    title with a number (``"unit 3"``) must name the row shown.  The colour
+    map must be centred on zero (``vmin = -vmax``), so that the middle colour
+    means 0, and a colorbar must give the scale.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (``fig`` of ``fig, axes = plt.subplots(...)``).
+    weight : array
+        The layer's weight matrix.
+    image_shape : tuple
+        The shape of one image.
+    min_images : int
+        How many units the figure must show at least.
+    what, exercise : str
+        How the verdict names the answer; the name the verdict and the grader use.
+    quiet : bool
+        Do not print the verdict.
+
+    Returns
+    -------
+    Result
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> W = np.arange(16.0).reshape(4, 4) - 7.5
+    >>> fig, axes = plt.subplots(1, 4)
+    >>> images = [ax.imshow(W[:, k].reshape(2, 2), vmin=-8, vmax=8) for k, ax in enumerate(axes)]
+    >>> _ = fig.colorbar(images[0], ax=axes)
+    >>> weight_images(fig, W, image_shape=(2, 2)).hint[:40]  # doctest: +ELLIPSIS
+    ✗ exercise weight_images: image 0 shows column 0 of the weight matrix, not a row (hint: ...)
+    'a unit reads the input through its row: '
+    >>> plt.close(fig)
+    """
+
+    W = _to_array(weight)
+    size = int(np.prod(image_shape))
+    if W is None or W.ndim != 2 or size not in W.shape:
+        raise ValueError(f"weight: expected a matrix with {size} = {tuple(image_shape)} entries per unit; got "
+                         f"shape {None if W is None else W.shape}")
+
+    def body():
+        _attempted(fig, what)
+        axes = getattr(fig, "axes", None)
+        if axes is None or not hasattr(fig, "colorbar"):
+            raise CheckFailed(f"{what}: expected a matplotlib Figure, received a {type(fig).__name__}",
+                              "keep the figure: fig, axes = plt.subplots(...)")
+        images = [(ax, im) for ax in axes for im in ax.get_images()]
+        if len(images) < min_images:
+            raise CheckFailed(f"{what} shows {len(images)} image{'s' * (len(images) != 1)}; the exercise asks "
+                              f"for a few units (at least {min_images})")
+        rows = [W[k].reshape(image_shape) for k in range(W.shape[0])] if W.shape[1] == size else []
+        cols = [W[:, k].reshape(image_shape) for k in range(W.shape[1])] if W.shape[0] == size else []
+        shown = []
+        for i, (ax, im) in enumerate(images):
+            data = np.asarray(im.get_array(), dtype=float)
+            row = next((k for k, r in enumerate(rows) if r.shape == data.shape and np.allclose(r, data)), None)
+            if row is None:
+                col = next((k for k, c in enumerate(cols) if c.shape == data.shape and np.allclose(c, data)), None)
+                if col is not None:
+                    raise CheckFailed(f"image {i} shows column {col} of the weight matrix, not a row",
+                                      "a unit reads the input through its row: the layer computes x @ weight.T "
+                                      "+ bias, so unit k's weights are weight[k]", image=i, column=col)
+                raise CheckFailed(f"image {i} (shape {data.shape}) is not a row of the weight matrix reshaped to "
+                                  f"{tuple(image_shape)}", "show weight[k].reshape(8, 8) for unit k", image=i)
+            title = ax.get_title()
+            numbers = [int(t) for t in title.replace(":", " ").split() if t.isdigit()]
+            if numbers and numbers[-1] != row:
+                raise CheckFailed(f"image {i} is titled {title!r} but shows row {row}", image=i, row=row)
+            vmin, vmax = im.norm.vmin, im.norm.vmax
+            if vmin is None or vmax is None or not math.isclose(vmin, -vmax, rel_tol=1e-6, abs_tol=1e-12):
+                raise CheckFailed(f"image {i}: the colour map is not centred on zero (vmin {vmin:.3g}, vmax "
+                                  f"{vmax:.3g})", "give imshow vmin=-v and vmax=v with one v for every image, "
+                                  "so that the middle colour means 0 and the images compare", image=i)
+            shown.append(row)
+        if not any(getattr(im, "colorbar", None) is not None for _, im in images):
+            raise CheckFailed(f"{what} has no colorbar", "add fig.colorbar(image, ax=axes) so the colours have a "
+                              "scale")
+        return (f"{what} shows rows {', '.join(map(str, shown))} of the weight matrix (one unit each), centred on "
+                "zero, with a colorbar", {"rows": shown})
+
+    return _run(exercise, body, quiet)

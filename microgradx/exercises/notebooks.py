@@ -33,7 +33,7 @@ import pathlib
 import tempfile
 from dataclasses import dataclass
 
-from .results import FAILED, LOG_VARIABLE, NOT_ATTEMPTED, PASSED
+from .results import FAILED, LOG_VARIABLE, NOT_ATTEMPTED, PASSED, verdict
 
 __all__ = ["tutorial_sources", "write_tutorials", "exercises_of", "grade", "GradeRow", "format_table",
            "EDITIONS", "SOLUTION_TAG", "CHECK_TAG"]
@@ -254,14 +254,13 @@ def format_table(rows: list[GradeRow], width: int = 100) -> str:
     02_scalar_graph.ipynb  02.3      ✓ passed       6 graphs agree
     1 passed, 0 failed, 0 not attempted
     """
-    marks = {PASSED: "✓", FAILED: "✗", NOT_ATTEMPTED: "·"}
     nw = max([len("notebook")] + [len(r.notebook) for r in rows])
     lines = [f"{'notebook':<{nw}}  {'exercise':<8}  {'status':<13}  reason"]
     for r in rows:
-        reason = r.reason + (f" (hint: {r.hint})" if r.hint else "")
+        status, reason = verdict(r.status, r.reason, r.hint).split(": ", 1)
         if len(reason) > width:
             reason = reason[: width - 1] + "…"
-        lines.append(f"{r.notebook:<{nw}}  {r.exercise:<8}  {marks[r.status] + ' ' + r.status:<13}  {reason}")
+        lines.append(f"{r.notebook:<{nw}}  {r.exercise:<8}  {status:<13}  {reason}")
     counts = [sum(r.status == s for r in rows) for s in (PASSED, FAILED, NOT_ATTEMPTED)]
     lines.append(f"{counts[0]} passed, {counts[1]} failed, {counts[2]} not attempted")
     return "\n".join(lines)

@@ -22,11 +22,20 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Result", "PASSED", "FAILED", "NOT_ATTEMPTED", "LOG_VARIABLE"]
+__all__ = ["Result", "PASSED", "FAILED", "NOT_ATTEMPTED", "LOG_VARIABLE", "MARKS", "verdict"]
 
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
 LOG_VARIABLE = "MICROGRADX_GRADE_LOG"
-_MARKS = {PASSED: "✓", FAILED: "✗", NOT_ATTEMPTED: "·"}
+MARKS = {PASSED: "✓", FAILED: "✗", NOT_ATTEMPTED: "·"}
+
+
+def verdict(status: str, reason: str, hint: str = "") -> str:
+    """The one way a verdict is written, in a notebook and in the grader's table: mark, status, reason, hint.
+
+    >>> verdict("failed", "node a: expected 2, received 1", "add, do not overwrite")
+    '✗ failed: node a: expected 2, received 1 (hint: add, do not overwrite)'
+    """
+    return f"{MARKS[status]} {status}: {reason}" + (f" (hint: {hint})" if hint else "")
 
 
 @dataclass
@@ -59,8 +68,8 @@ class Result:
     details: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.status not in _MARKS:
-            raise ValueError(f"status must be one of {sorted(_MARKS)}; got {self.status!r}")
+        if self.status not in MARKS:
+            raise ValueError(f"status must be one of {sorted(MARKS)}; got {self.status!r}")
 
     @property
     def passed(self) -> bool:
@@ -71,10 +80,8 @@ class Result:
         return self.passed
 
     def __str__(self) -> str:
-        text = f"{_MARKS[self.status]} exercise {self.exercise}: {self.reason}"
-        if self.hint:
-            text += f" (hint: {self.hint})"
-        return text
+        text = verdict(self.status, self.reason, self.hint)  # "✓ passed: ..." -> "✓ exercise 02.3: ..."
+        return text.replace(f" {self.status}:", f" exercise {self.exercise}:", 1)
 
     def _repr_pretty_(self, p, cycle) -> None:  # IPython shows the verdict, not the dataclass
         p.text(str(self))
