@@ -165,3 +165,19 @@ def test_the_docs_picture_is_what_draw_shows_now():
     for label in ("recomputed in the backward sweep", "[1, 3]", "[2, 4]", "grad [1.035, 1.003]",
                   "grad [0.01766, 0.001341]", "checkpoint[block]: not saved, recomputed in the backward sweep"):
         assert label in dot and label in texts, label
+
+
+def test_a_tensor_the_function_captures_is_a_constant_of_the_segment():
+    """As in MLX, arrays captured in a closure are constants: no contribution reaches them, none is narrated."""
+    x = mgx.Tensor([1.0, 2.0], label="x")
+    W = mgx.Tensor([3.0, 4.0], label="W")
+    loss = mgx.sum(mgx.checkpoint(lambda v: v * W)(x))
+    story = explain(loss)
+    step = next(s for s in story.steps if s.recomputed)
+    assert [c.to for inner in step.inner for c in inner.contributions] == ["x"]
+    assert "W (captured by the function)" in step.inner[0].constants
+    assert "→ W (captured by the function)   a constant: no gradient" in str(story)
+    loss.backward()
+    assert W.grad is None and "W" not in story.grads
+    np.testing.assert_allclose(story.grads["x"], x.grad)
+    assert 'label="[3, 4]"' in draw(loss, engine="builtin").dot      # drawn as a constant box in the frame

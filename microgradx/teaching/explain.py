@@ -396,6 +396,7 @@ class Narration:
             for c in inner.contributions:
                 local = "" if c.local is None else f"  local derivative {_num(c.local)}"
                 lines.append(f"{pad}    {inner.name} → {c.to}   rule {c.formula}{local}   sends {_num(c.value)}")
+            lines += [f"{pad}    {inner.name} → {const}   a constant: no gradient" for const in inner.constants]
         return lines
 
     # -- Jupyter ------------------------------------------------------------------------------
@@ -552,6 +553,11 @@ def _recompute(step: Step, node, g, arg_names) -> None:
     story = explain(out, seed=g, max_steps=None)
     step.recomputed = [(n, v, d) for n, v, d in story.order if not d.startswith("leaf")]
     step.inner = story.steps
+    reached = {name for leaf, name in zip(leaves, arg_names) if leaf is not None} | {n.label for n in inner}
+    for inner_step in step.inner:  # a Tensor the function captured is a constant of the segment (as in MLX)
+        captured = [c for c in inner_step.contributions if c.to not in reached]
+        inner_step.contributions = [c for c in inner_step.contributions if c.to in reached]
+        inner_step.constants += [f"{c.to} (captured by the function)" for c in captured]
 
 
 def explain(y, seed=None, *, max_steps: int | None = 40) -> Narration:
