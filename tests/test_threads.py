@@ -111,6 +111,35 @@ def test_training_threads_on_their_own_graphs_give_what_one_thread_gives():
         np.testing.assert_array_equal(together[k], alone[k])
 
 
+def test_the_edit_clock_never_runs_backwards_under_thread_switches():
+    """Threads changing their own tensors at once: a graph recorded after a change is never refused.
+
+    Regression: the edit clock was set without a lock, so a thread could move it back below another
+    thread's newest version, and that thread's next backward() called its fresh graph stale (seen
+    as an intermittent failure of the training test above; on the old code this test failed 2 of 3 runs).
+    """
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    errors = []
+    def work():
+        w = mgx.Tensor(np.ones(3))
+        try:
+            for _ in range(3000):
+                w.data -= 0.0  # an in-place change: bumps the clock
+                (w * 2.0).sum().backward()
+        except RuntimeError as e:
+            errors.append(e)
+    try:
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert errors == []
+
+
 class _Hooked(mgx.Tensor):
     """A leaf whose gradient arrival starts another backward() (a "hook")."""
 

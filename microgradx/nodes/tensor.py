@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import threading
 
 import numpy as np
 
@@ -340,6 +341,7 @@ _new_object = object.__new__
 # (Tensor._accumulate_grad; see Tensor._bump_version).
 _edit_ticks = itertools.count(1)
 _edit_clock = 0
+_edit_lock = threading.Lock()
 _ndarray = np.ndarray  # module globals: cheaper than np.ndarray (numpy's module __getattr__) on the hot path
 
 
@@ -476,7 +478,8 @@ class Tensor(ArrayOps, Node):
         RuntimeError: backward(): Tensor of shape (2,) was changed in place (t.data -= ..., ...
         """
         global _edit_clock
-        self._version = _edit_clock = next(_edit_ticks)
+        with _edit_lock:  # the clock only moves forward, also when threads change tensors at once
+            self._version = _edit_clock = next(_edit_ticks)
 
     # -- reverse mode ---------------------------------------------------------------
     def backward(self, grad=None) -> None:
