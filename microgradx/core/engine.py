@@ -9,7 +9,7 @@ Two ways to run the chain rule backwards, both iterative:
 * :func:`backward_by_counts` -- one pass: every Scalar counts its consumers
   as the graph is recorded, so a node can be released as soon as all of them
   have sent their share (Kahn's algorithm), with no sort first.  Readable twin
-  of the compiled Scalar's own sweep (``_backward`` in ``ext/scalar.pyx``),
+  of the compiled Scalar's own sweep (``_Sweep`` in ``ext/scalar_sweep.pxi``),
   tested against it.
 
 Both sweeps take the chain rule's one step from :func:`chain_rule_step`: the
