@@ -664,6 +664,73 @@ differs("a vjp rule returning one cotangent for two inputs: ValueError (MLX give
         returns(lambda r: values(r[0]) == 1.0 and values(r[1]) == 1.0),
         raises(ValueError, "custom_function: the vjp rule returned 1 cotangents for 2 array inputs"))
 
+def _vmap_rule_times_three(L):
+    """x * x whose vmap rule computes x * 3 (so the rule, not fun, is seen), with a vjp rule x 100."""
+    @L.custom_function
+    def f(x):
+        return x * x
+
+    @f.vjp
+    def f_vjp(primals, cotangent, output):
+        return cotangent * 100
+
+    @f.vmap
+    def f_vmap(x, axis):   # one input: the array itself and an int axis
+        return x * 3, axis
+    return f
+
+
+def _vjp_rule_only(L):
+    @L.custom_function
+    def f(x):
+        return x * x
+
+    @f.vjp
+    def f_vjp(primals, cotangent, output):
+        return cotangent * 100
+    return f
+
+
+def _vmap_rule_two_in_two_out(L):
+    @L.custom_function
+    def f(x, y):
+        return x + y, x * y
+
+    @f.vmap
+    def f_vmap(inputs, axes):   # several inputs: tuples, None for an input that is not batched
+        x, y = inputs
+        return (x + y + 100, x * y + 1000), (axes[0], axes[0])
+    return f
+
+
+_M = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+same("custom vmap: the rule of a single input", lambda L: L.vmap(_vmap_rule_times_three(L))(vec(L)))
+same("custom vmap: in_axes=1", lambda L: L.vmap(_vmap_rule_times_three(L), in_axes=1)(L.arr(_M)))
+same("custom vmap: used inside a vmapped function",
+     lambda L: L.vmap(lambda x: _vmap_rule_times_three(L)(x) + 1)(vec(L)))
+same("custom vmap: nested vmap calls the rule at the inner level",
+     lambda L: L.vmap(L.vmap(_vmap_rule_times_three(L)), in_axes=1)(L.arr(_M)))
+same("custom vmap: two inputs (one not batched), two outputs",
+     lambda L: L.vmap(_vmap_rule_two_in_two_out(L), in_axes=(0, None))(L.arr(_M), L.arr([3.0, 5.0, 7.0])))
+same("custom vmap: one output of two used inside vmap",
+     lambda L: L.vmap(lambda x, y: _vmap_rule_two_in_two_out(L)(x, y)[1] * 2, in_axes=(0, None))(
+         L.arr(_M), L.arr([3.0, 5.0, 7.0])))
+same("custom vmap: grad of vmap differentiates the rule's operations",
+     lambda L: L.grad(lambda x: L.sum(L.vmap(_vmap_rule_times_three(L))(x)))(vec(L)))
+same("custom vmap: jvp of vmap", lambda L: L.jvp(L.vmap(_vmap_rule_times_three(L)), [vec(L)], [L.ones((2,))]))
+same("custom vmap: vmap of grad keeps the vjp rule", lambda L: L.vmap(L.grad(_vmap_rule_times_three(L)))(vec(L)))
+same("custom vmap: without a rule, grad of vmap goes through fun",
+     lambda L: L.grad(lambda x: L.sum(L.vmap(_vjp_rule_only(L))(x)))(vec(L)))
+same("custom vmap: without a rule, vmap of grad keeps the vjp rule",
+     lambda L: L.vmap(L.grad(_vjp_rule_only(L)))(vec(L)))
+same("custom vmap: checkpoint under vmap", lambda L: L.vmap(L.checkpoint(_block(L)), in_axes=(0, None))(
+    L.arr(_M), L.arr([2.0, 3.0, 4.0])))
+same_class("custom_function.vmap of a number", lambda L: L.custom_function(lambda x: x).vmap(3))
+differs("a vmap rule returning out axis None: the same output for every example (MLX: ValueError)",
+        lambda L: L.vmap(L.custom_function(lambda x: x).vmap(lambda x, axis: (L.sum(x), None)))(vec(L)),
+        raises(ValueError, "[vmap] Axis 0 invalid for output with 0 dimensions."),
+        returns(lambda r: values(r) == [3.0, 3.0]))
+
 same("checkpoint: value", lambda L: L.checkpoint(_block(L))(vec(L), L.arr([2.0, 3.0])))
 same("checkpoint: grad of two inputs",
      lambda L: L.grad(lambda x, w: L.sum(L.checkpoint(_block(L))(x, w)), argnums=(0, 1))(vec(L), L.arr([2.0, 3.0])))

@@ -32,9 +32,12 @@ from collections.abc import Callable
 import numpy as np
 
 from ..core import rules as R
-from ..core.dispatch import apply, node_types, raw_value
+from ..core.dispatch import apply, node_types, raw_value, value_dtype, value_shape
 from ..core.state import is_active
+from ..nodes.batched import constant_of
+from ..nodes.tensor import Tensor
 from ..tree import is_node
+from .vmap import vmap
 
 __all__ = ["custom_function", "checkpoint"]
 
@@ -54,18 +57,22 @@ def _leaves(tree, out: list):
 _SLOT = ("slot",)
 
 
-def _fill(template, values: list, pos: list):
-    """Rebuild a tree from :func:`_leaves`' template, taking node leaves from ``values`` in order."""
+def _fill(template, values: list, pos: list, constant=_SLOT):
+    """Rebuild a tree from :func:`_leaves`' template, taking node leaves from ``values`` in order.
+
+    A constant leaf comes back as itself, or as ``constant`` when one is given (``None`` for the batch axes
+    of a vmap rule: a constant is not batched).
+    """
     if template is _SLOT:
         v = values[pos[0]]
         pos[0] += 1
         return v
     kind, body = template
     if kind == "const":
-        return body
+        return body if constant is _SLOT else constant
     if kind is dict:
-        return {k: _fill(v, values, pos) for k, v in body.items()}
-    items = [_fill(t, values, pos) for t in body]
+        return {k: _fill(v, values, pos, constant) for k, v in body.items()}
+    items = [_fill(t, values, pos, constant) for t in body]
     return kind(*items) if hasattr(kind, "_fields") else kind(items)
 
 
@@ -83,8 +90,8 @@ def _primals_view(args: tuple):
 
 
 def _zeros(v):
-    value = np.asarray(raw_value(v))
-    return np.zeros(value.shape, value.dtype if value.dtype.kind == "f" else np.float64)
+    dtype = value_dtype(v)   # (shape and dtype only: inside vmap, one example's)
+    return np.zeros(value_shape(v), dtype if dtype.kind == "f" else np.float64)
 
 
 class custom_function:  # noqa: N801 - MLX's name
@@ -97,8 +104,10 @@ class custom_function:  # noqa: N801 - MLX's name
       ``cotangents`` and ``outputs`` have the structure of ``fun``'s output.
     * ``@f.jvp``: ``jvp_fn(primals, tangents)`` returns the output tangent(s); an input without a
       tangent gets ``None``.
-    * ``@f.vmap``: ``vmap_fn(inputs, axes)`` returns ``(outputs, out_axes)``; used when ``vmap`` is
-      applied to the custom function.
+    * ``@f.vmap``: ``vmap_fn(inputs, axes)`` returns ``(outputs, out_axes)``: ``inputs`` hold the whole
+      batch, ``axes`` say where each input's batch axis is (``None``: not batched); as for the vjp
+      rule, a single input comes as itself with an int axis, several as tuples.  Used wherever the
+      custom function is called under ``vmap``, in place of a loop over the examples.
 
     A rule you do not give is derived from ``fun`` itself (by running it again under ``vjp``/``jvp``).
     Keyword arguments are passed to ``fun`` and to the vjp rule, and are not differentiated; as in MLX,
@@ -159,9 +168,9 @@ class custom_function:  # noqa: N801 - MLX's name
 
         >>> import numpy as np
         >>> from microgradx.transforms.vmap import vmap
-        >>> f = custom_function(lambda x: x * 2).vmap(lambda inputs, axes: (inputs[0] * 10, axes[0]))
-        >>> vmap(f)(np.array([1.0, 2.0]))
-        Tensor([10., 20.])
+        >>> f = custom_function(lambda x: x * 2).vmap(lambda x, axis: (x * 10, axis))
+        >>> vmap(lambda x: f(x) + 1)(np.array([1.0, 2.0]))
+        Tensor([11., 21.])
         """
         return self._set("vmap", rule)
 
@@ -180,15 +189,16 @@ class custom_function:  # noqa: N801 - MLX's name
 class _CustomPrimitive(R.Primitive):
     """The rule-table entry made for one call of a custom function (its inputs' tree is the call's)."""
 
-    __slots__ = ("owner", "template", "kwargs", "count", "rebuild", "_cache")
+    __slots__ = ("owner", "template", "kwargs", "count", "rebuild", "_cache", "_batch_cache")
 
     def __init__(self, owner: custom_function, template, kwargs: dict):
         kind = "checkpoint" if owner._checkpoint else "custom"
         reverse = "your vjp rule" if owner._vjp else "vjp of the segment, recomputed in the backward sweep"
         super().__init__(f"{kind}[{getattr(owner._fun, '__name__', 'fun')}]", self._forward, vjp=self._vjp,
-                         jvp=self._jvp, formulas=(reverse,))   # one entry: it holds for every input
+                         jvp=self._jvp, formulas=(reverse,),   # one entry: it holds for every input
+                         batch=self._batch)
         self.owner, self.template, self.kwargs = owner, template, kwargs
-        self.count, self.rebuild, self._cache = 1, None, (None, None)
+        self.count, self.rebuild, self._cache, self._batch_cache = 1, None, (None, None), (None, None)
 
     @property
     def recomputes(self) -> bool:
@@ -209,7 +219,6 @@ class _CustomPrimitive(R.Primitive):
         >>> outs[0]._prim.name, outs[0]._parents[0]._prim.name, outs[0]._parents[0]._parents[0] is leaves[0]
         ('tanh', 'mul', True)
         """
-        from ..nodes.tensor import Tensor
         leaves = [None if p is None else Tensor(np.asarray(v)) for v, p in zip(saved, parents)]
         values = [v if leaf is None else leaf for v, leaf in zip(saved, leaves)]
         return leaves, _flat_outputs(self.owner._fun(*self._args(values), **self.kwargs))[0]
@@ -228,8 +237,47 @@ class _CustomPrimitive(R.Primitive):
             outs = self._cache[1]
         return outs[index]
 
+    def _batch(self, values, axes, params):
+        """The batching rule: your ``.vmap`` rule (once per call of the function, for all its outputs), or
+        without one ``vmap`` of ``fun`` itself, as MLX does."""
+        key, result = self._batch_cache
+        if key is not None and len(key) == len(values) and all(a is b for a, b in zip(key, values)):
+            return result[params.get("index", 0)]
+        if self.owner._vmap is None:
+            outs = vmap(self._flat_fun, in_axes=tuple(axes))(*values)
+            result = [_batch_output(o, 0) for o in outs]
+        else:   # the rule sees arrays as the caller passed them (plain Tensors), nodes of outer levels as they are
+            args = self._args([Tensor._constant(np.asarray(v)) if isinstance(v, (np.ndarray, np.generic)) else v
+                               for v in values])
+            arg_axes = _fill(self.template, list(axes), [0], constant=None)
+            returned = self.owner._vmap(_primals_view(args), _primals_view(arg_axes))
+            if not (isinstance(returned, (list, tuple)) and len(returned) == 2):
+                raise ValueError("custom_function: the vmap rule must return a pair (outputs, out_axes); got "
+                                 f"{type(returned).__name__}")
+            outs, out_axes = returned
+            leaves, rebuild = _flat_outputs(outs)
+            if isinstance(outs, (list, tuple)):
+                self.count, self.rebuild = len(leaves), rebuild
+            out_axes = list(out_axes) if isinstance(out_axes, (list, tuple)) else [out_axes] * len(leaves)
+            if len(out_axes) != len(leaves):
+                raise ValueError(f"custom_function: the vmap rule returned {len(out_axes)} axes for "
+                                 f"{len(leaves)} outputs")
+            result = [_batch_output(o, a) for o, a in zip(leaves, out_axes)]
+        self._batch_cache = (values, result)
+        return result[params.get("index", 0)]
+
+    def _flat_fun(self, *values):
+        """``fun`` on the flat inputs, returning the list of its outputs."""
+        out = self.owner._fun(*self._args(values), **self.kwargs)
+        leaves, rebuild = _flat_outputs(out)
+        if isinstance(out, (list, tuple)):
+            self.count, self.rebuild = len(leaves), rebuild
+        return leaves
+
     def _outputs(self, inputs):
-        return [self._forward(*[raw_value(v) for v in inputs], index=i) for i in range(self.count)]
+        """fun's outputs for the vjp rule: constants, still batched under ``vmap(grad(...))``."""
+        values = [constant_of(v) for v in inputs]
+        return [apply(self, *values, index=i) for i in range(self.count)]
 
     def _vjp(self, g, out, inputs, params, needs):
         index = params.get("index", 0)
@@ -264,6 +312,22 @@ class _CustomPrimitive(R.Primitive):
         if self.rebuild is not None:
             return _flat_outputs(result)[0][index]
         return result
+
+
+def _batch_output(out, axis):
+    """One output of a vmap rule as a batching rule returns it: the value (nodes of levels that are not
+    recording stripped, as for vmap's inputs) and its batch axis, checked and made non-negative."""
+    while isinstance(out, node_types()) and (out._level == 0 or not is_active(out._level)):
+        out = out._inner()
+    if axis is None:
+        return out, None
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise ValueError(f"custom_function: the vmap rule's out_axes must be ints or None; got {axis!r}")
+    ndim = len(value_shape(out))
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"custom_function: the vmap rule returned batch axis {axis} for an output with "
+                         f"{ndim} dimensions")
+    return out, int(axis) % ndim
 
 
 def _leaves_any(tree, out: list) -> None:

@@ -22,8 +22,8 @@ Where a batching rule cannot help, ``vmap`` falls back to a loop -- visibly
   ``mgx.argmax`` and other functions computed with numpy from the values) makes
   ``vmap`` compute the whole function with a loop over the examples.
 
-A :class:`~microgradx.transforms.custom.custom_function` with a ``.vmap`` rule is called once with the
-whole batch and its rule.
+A :class:`~microgradx.transforms.custom.custom_function` with a ``.vmap`` rule is that function's
+batching rule, wherever ``f`` calls it.
 
 Examples
 --------
@@ -319,17 +319,6 @@ def vmap(fun: Callable, in_axes=0, out_axes=0) -> Callable:
             if s != sizes[0]:
                 raise ValueError(f"[vmap] Inconsistent axis sizes: {sizes[0]} and {s}.")
         size = sizes[0]
-        rule = getattr(fun, "_vmap", None)
-        if rule is not None:          # a custom_function with its own batching rule: one call
-            outs, rule_axes = rule(tuple(args), tuple(per_arg))
-            leaves = list(outs) if isinstance(outs, (list, tuple)) else [outs]
-            rule_axes = list(rule_axes) if isinstance(rule_axes, (list, tuple)) else [rule_axes] * len(leaves)
-            want = list(out_axes) if isinstance(out_axes, (list, tuple)) else [out_axes] * len(leaves)
-            if len(want) != len(leaves):
-                raise ValueError(_TREE_ERROR)
-            moved = [_plain(_place_out(ops.operand(leaf, "output"), ra % len(value_shape(leaf)), oa, size))
-                     for leaf, ra, oa in zip(leaves, rule_axes, want)]
-            return type(outs)(moved) if isinstance(outs, (list, tuple)) else moved[0]
         out = _traced(fun, args, per_arg, out_axes, size)
         if out is None:  # fun needed the numbers of a batched value: one call per example
             return _looped(fun, args, per_arg, out_axes, size)
