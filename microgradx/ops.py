@@ -502,9 +502,11 @@ def mean(a, axis=None, keepdims: bool = False):
 
 
 def var(a, axis=None, keepdims: bool = False, ddof: int = 0):
-    """Variance over ``axis`` (``ddof`` as in numpy).
+    """Variance over ``axis`` (``ddof`` as in numpy); real for complex ``a``: the mean of ``|a - mean(a)|²``.
 
     >>> var(array([1.0, 3.0]))
+    Tensor(1.)
+    >>> var(array([1j, -1j]))
     Tensor(1.)
     """
     a = operand(a, "a")
@@ -512,7 +514,8 @@ def var(a, axis=None, keepdims: bool = False, ddof: int = 0):
         raise TypeError(f"ddof must be a real number; got {type(ddof).__name__} {ddof!r}")
     d = a - mean(a, axis, keepdims=True)
     n = _count(a, axis)
-    return sum(d * d, axis, keepdims) / (n - ddof)
+    squares = real(d * conj(d)) if R._is_complex(d) else d * d  # |d|²: a complex array's variance is real
+    return sum(squares, axis, keepdims) / (n - ddof)
 
 
 def std(a, axis=None, keepdims: bool = False, ddof: int = 0):
@@ -577,6 +580,8 @@ def _tensor_operand(a, what: str):
 def _max_shift(a, axis):
     """max(a) over ``axis`` (kept), as a constant; 0 where it is not finite or there is nothing to reduce."""
     value = constant_of(a)
+    if R._is_complex(value):  # shifting by the largest real part keeps every |exp| at most 1
+        value = real(value) if isinstance(value, Batched) else np.real(value)
     if isinstance(value, Batched):  # inside vmap: the same, with the batching rules
         m = max(value, axis, keepdims=True)
         return where(isfinite(m), m, 0.0)
@@ -2200,7 +2205,8 @@ COMPLEX_READY = frozenset({
     "stop_gradient", "equal", "not_equal", "isnan", "isinf", "isfinite", "cumsum", "pad", "split", "repeat",
     "tile", "roll", "moveaxis", "unflatten", "unstack", "outer", "inner", "tensordot", "trace", "diagonal",
     "diag", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "array_equal", "take_along_axis",
-    "slice_update", "scatter_set", "put_along_axis",
+    "slice_update", "scatter_set", "put_along_axis", "max", "min", "sort", "argsort", "argmax", "argmin",
+    "cumprod", "logsumexp", "var", "std", "cummax", "cummin", "topk", "partition", "argpartition", "logcumsumexp",
 })
 
 

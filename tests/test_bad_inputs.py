@@ -140,7 +140,8 @@ RANDOM_VALID = {
     "laplace": (), "multivariate_normal": (mgx.zeros((2,)), mgx.eye(2)),
 }
 FACE_COMPLEX_READY = {"full", "zeros_like", "ones_like", "full_like", "mean", "sum", "prod", "cumsum", "flip",
-                      "count_nonzero", "cumulative_sum", "positive", "asarray", "concatenate", "concat", "stack"}
+                      "count_nonzero", "cumulative_sum", "positive", "asarray", "concatenate", "concat", "stack",
+                      "var", "std", "cumprod", "cumulative_prod", "argmax", "argmin", "argsort", "argpartition"}
 MLX_NONE_OK = {(f, "axis") for f in ("sort", "argsort", "topk", "partition", "argpartition")} | {
     ("scatter_set", "index")}  # axis None: the flattened array (MLX); index None: numpy's newaxis
 NEW_OPS = [n for n in ops.__all__ if n not in SWEPT and callable(getattr(ops, n))]

@@ -508,8 +508,9 @@ ZC = (A[:2, :3] + 1j * B[:2, :3] + 0.5).astype(np.complex64)  # no zeros, away f
 WC = (P[:2, :3] - 1j * A[1:3, :3]).astype(np.complex64)
 
 
-def complex_case(f, *data):
-    """f's value; the gradient of two real losses (real and imaginary parts, weighted); a complex jvp."""
+def complex_case(f, *data, jvp=True):
+    """f's value; the gradient of two real losses (real and imaginary parts, weighted); a complex jvp
+    (``jvp=False`` where MLX has none: its cumulative prod/min/max and complex logcumsumexp)."""
 
     def case(mx):
         xs = [mx.array(d) for d in data]
@@ -518,6 +519,8 @@ def complex_case(f, *data):
         argnums = tuple(range(len(xs)))
         loss_re = mx.grad(lambda *v: mx.sum(mx.real(f(mx, *v)) * w), argnums=argnums)(*xs)
         loss_im = mx.grad(lambda *v: mx.sum(mx.imag(f(mx, *v)) * w), argnums=argnums)(*xs)
+        if not jvp:
+            return out, loss_re, loss_im
         tangents = [mx.array((weights(np.shape(d)) + 0.5j * weights(np.shape(d))[::-1]).astype(np.complex64))
                     for d in data]
         _, jv = mx.jvp(lambda *v: f(mx, *v), xs, tangents)
@@ -584,8 +587,26 @@ for _label, _f in [
     ("put_along_axis", lambda mx, z: mx.put_along_axis(z, mx.array([[1], [0]]), z[:, :1] * 2.0, axis=1)),
     ("slice_update", lambda mx, z: mx.slice_update(z, z[:1, :2] * 3.0, mx.array([1, 1]), axes=(0, 1))),
     ("stop_gradient", lambda mx, z: z * mx.stop_gradient(z)),
+    # orderings are lexicographic (real part, then imaginary part), as numpy's
+    ("max", lambda mx, z: mx.max(z, axis=1)), ("min", lambda mx, z: mx.min(z, axis=0)),
+    ("max of all", lambda mx, z: mx.max(z)), ("sort", lambda mx, z: mx.sort(z, axis=1)),
+    ("topk", lambda mx, z: mx.topk(z, 2, axis=1)), ("partition", lambda mx, z: mx.partition(z, 1, axis=1)),
+    ("logsumexp", lambda mx, z: mx.logsumexp(z, axis=1)),
+    ("var", lambda mx, z: mx.var(z, axis=1)), ("var, ddof 1", lambda mx, z: mx.var(z, ddof=1)),
+    ("std", lambda mx, z: mx.std(z, axis=0)),
 ]:
     same(f"complex {_label}: value, gradients, jvp", complex_case(_f, ZC))
+for _label, _f in [  # MLX has no jvp for these; ours is checked against finite differences (tests/test_complex.py)
+    ("cummax", lambda mx, z: mx.cummax(z, axis=1)), ("cummin", lambda mx, z: mx.cummin(z, axis=0)),
+]:
+    same(f"complex {_label}: value, gradients", complex_case(_f, ZC, jvp=False))
+same("complex cumprod: value", lambda mx: mx.cumprod(mx.array(ZC), axis=1))
+same("complex logcumsumexp: value", lambda mx: mx.logcumsumexp(mx.array(ZC), axis=1))
+same("complex argsort, argmax, argmin, argpartition (lexicographic)", lambda mx: (
+    mx.argsort(mx.array(ZC), axis=1), mx.argmax(mx.array(ZC), axis=1), mx.argmin(mx.array(ZC), axis=0),
+    mx.argpartition(mx.array(ZC), 1, axis=1)))
+same("complex ties in real part are ordered by the imaginary part", lambda mx: (
+    mx.sort(mx.array([1 + 2j, 1 - 1j, 0.5 + 9j])), mx.argmax(mx.array([1 + 2j, 1 - 1j, 0.5 + 9j]))))
 same("complex: a real input's gradient is real", lambda mx: mx.grad(
     lambda x: mx.sum(mx.abs(x * (1.0 + 2.0j))))(mx.array([1.0, -2.0])))
 same("complex: vjp with a complex cotangent", lambda mx: mx.vjp(
@@ -623,6 +644,14 @@ differs("complex grad of power(z, w) (MLX's power vjp is not conjugated)",
             mx.array(_ZP), mx.array(_WP)),
         returns(lambda g: not _matches(_FD_POW[0])(g[0])),
         returns(lambda g: _matches(_FD_POW[0])(g[0]) and _matches(_FD_POW[1])(g[1])))
+_W_ZC = weights(ZC.shape).astype(np.float64)
+for _label, _numpy in [("cumprod", lambda z: np.cumprod(z, axis=1)),
+                       ("logcumsumexp", lambda z: np.log(np.cumsum(np.exp(z), axis=1)))]:
+    _fd = _fd_gradient(lambda z, f=_numpy: np.sum(np.real(f(z)) * _W_ZC), ZC)
+    differs(f"complex grad of {_label} (MLX's vjp is not conjugated; its prod's is)",
+            lambda mx, name=_label: mx.grad(lambda z: mx.sum(mx.real(getattr(mx, name)(z, axis=1)) *
+                                                             mx.array(weights(ZC.shape))))(mx.array(ZC)),
+            returns(_matches(np.conj(_fd))), returns(_matches(_fd)))
 # d/dz of real((1 - i) * grad |z|²) = real((1 - i) 2z) = 2x + 2y: the gradient is 2 + 2i
 differs("complex second derivative of abs(z) ** 2", lambda mx: mx.grad(
     lambda z: mx.sum(mx.real(mx.grad(lambda u: mx.sum(mx.abs(u) ** 2))(z) * mx.array([1.0 - 1.0j]))))(
@@ -631,9 +660,8 @@ differs("complex second derivative of abs(z) ** 2", lambda mx: mx.grad(
 same_class("complex sigmoid is refused", lambda mx: mx.sigmoid(mx.array(ZC)))
 same_class("complex floor is refused", lambda mx: mx.floor(mx.array(ZC)))
 same_class("complex arctan2 is refused", lambda mx: mx.arctan2(mx.array(ZC), mx.array(ZC)))
-for _label, _f in [("maximum", lambda mx, z: mx.maximum(z, z)), ("max", lambda mx, z: mx.max(z)),
-                   ("sort", lambda mx, z: mx.sort(z)), ("var", lambda mx, z: mx.var(z)),
-                   ("logsumexp", lambda mx, z: mx.logsumexp(z)), ("cumprod", lambda mx, z: mx.cumprod(z))]:
+for _label, _f in [("maximum", lambda mx, z: mx.maximum(z, z)), ("minimum", lambda mx, z: mx.minimum(z, z)),
+                   ("sign", lambda mx, z: mx.sign(z)), ("median", lambda mx, z: mx.median(z))]:
     differs(f"complex {_label}: computed by MLX, refused by microgradx",
             lambda mx, f=_f: f(mx, mx.array(ZC)), returns(lambda v: True),
             raises(ValueError, f"{_label}: a is complex"))

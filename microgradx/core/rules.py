@@ -1228,11 +1228,11 @@ def _products_but_one(x, axis):
 def _cumprod_vjp(g, out, inputs, params, needs):
     x, axis = inputs[0], params["axis"]
     if not np.any(np.asarray(_plain(x)) == 0):  # no zeros: the short formula is exact
-        return (_flip(cumsum(_flip(g * out, axis), axis), axis) / x,)
+        return (_flip(cumsum(_flip(g * adjoint(out), axis), axis), axis) / adjoint(x),)
     p, back = _products_but_one(x, axis)
     gl, _ = _moveaxis_last(g, axis)
     s = shape_of(gl)
-    return (transpose(sum_(reshape(gl, s[:-1] + (1, s[-1])) * p, axis=-1), back),)
+    return (transpose(sum_(reshape(gl, s[:-1] + (1, s[-1])) * adjoint(p), axis=-1), back),)
 
 
 def _cumprod_jvp(tangents, out, inputs, params):
