@@ -664,8 +664,8 @@ differs("a vjp rule returning one cotangent for two inputs: ValueError (MLX give
         returns(lambda r: values(r[0]) == 1.0 and values(r[1]) == 1.0),
         raises(ValueError, "custom_function: the vjp rule returned 1 cotangents for 2 array inputs"))
 
-def _vmap_rule_times_three(L):
-    """x * x whose vmap rule computes x * 3 (so the rule, not fun, is seen), with a vjp rule x 100."""
+def _vjp_rule_only(L):
+    """x * x with a vjp rule x 100."""
     @L.custom_function
     def f(x):
         return x * x
@@ -673,21 +673,16 @@ def _vmap_rule_times_three(L):
     @f.vjp
     def f_vjp(primals, cotangent, output):
         return cotangent * 100
+    return f
+
+
+def _vmap_rule_times_three(L):
+    """The same with a vmap rule computing x * 3 (so the rule, not fun, is seen)."""
+    f = _vjp_rule_only(L)
 
     @f.vmap
     def f_vmap(x, axis):   # one input: the array itself and an int axis
         return x * 3, axis
-    return f
-
-
-def _vjp_rule_only(L):
-    @L.custom_function
-    def f(x):
-        return x * x
-
-    @f.vjp
-    def f_vjp(primals, cotangent, output):
-        return cotangent * 100
     return f
 
 

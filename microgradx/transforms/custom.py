@@ -37,7 +37,7 @@ from ..core.state import is_active
 from ..nodes.batched import constant_of
 from ..nodes.tensor import Tensor
 from ..tree import is_node
-from .vmap import vmap
+from .vmap import unrecorded, vmap
 
 __all__ = ["custom_function", "checkpoint"]
 
@@ -228,20 +228,16 @@ class _CustomPrimitive(R.Primitive):
 
     def _forward(self, *values, index=0):
         key, outs = self._cache
-        if key is None or len(key) != len(values) or any(a is not b for a, b in zip(key, values)):
-            out = self.owner._fun(*self._args(values), **self.kwargs)
-            outs, rebuild = _flat_outputs(out)
-            if isinstance(out, (list, tuple)):
-                self.count, self.rebuild = len(outs), rebuild
-            self._cache = (values, [raw_value(o) for o in outs])
-            outs = self._cache[1]
+        if not _same_values(key, values):
+            outs = [raw_value(o) for o in self._flat_fun(*values)]
+            self._cache = (values, outs)
         return outs[index]
 
     def _batch(self, values, axes, params):
         """The batching rule: your ``.vmap`` rule (once per call of the function, for all its outputs), or
         without one ``vmap`` of ``fun`` itself, as MLX does."""
         key, result = self._batch_cache
-        if key is not None and len(key) == len(values) and all(a is b for a, b in zip(key, values)):
+        if _same_values(key, values):
             return result[params.get("index", 0)]
         if self.owner._vmap is None:
             outs = vmap(self._flat_fun, in_axes=tuple(axes))(*values)
@@ -255,9 +251,7 @@ class _CustomPrimitive(R.Primitive):
                 raise ValueError("custom_function: the vmap rule must return a pair (outputs, out_axes); got "
                                  f"{type(returned).__name__}")
             outs, out_axes = returned
-            leaves, rebuild = _flat_outputs(outs)
-            if isinstance(outs, (list, tuple)):
-                self.count, self.rebuild = len(leaves), rebuild
+            leaves = self._outputs_of(outs)
             out_axes = list(out_axes) if isinstance(out_axes, (list, tuple)) else [out_axes] * len(leaves)
             if len(out_axes) != len(leaves):
                 raise ValueError(f"custom_function: the vmap rule returned {len(out_axes)} axes for "
@@ -268,7 +262,10 @@ class _CustomPrimitive(R.Primitive):
 
     def _flat_fun(self, *values):
         """``fun`` on the flat inputs, returning the list of its outputs."""
-        out = self.owner._fun(*self._args(values), **self.kwargs)
+        return self._outputs_of(self.owner._fun(*self._args(values), **self.kwargs))
+
+    def _outputs_of(self, out) -> list:
+        """The leaves of one output of ``fun`` (or of its vmap rule); notes how many there are and their tree."""
         leaves, rebuild = _flat_outputs(out)
         if isinstance(out, (list, tuple)):
             self.count, self.rebuild = len(leaves), rebuild
@@ -317,8 +314,7 @@ class _CustomPrimitive(R.Primitive):
 def _batch_output(out, axis):
     """One output of a vmap rule as a batching rule returns it: the value (nodes of levels that are not
     recording stripped, as for vmap's inputs) and its batch axis, checked and made non-negative."""
-    while isinstance(out, node_types()) and (out._level == 0 or not is_active(out._level)):
-        out = out._inner()
+    out = unrecorded(out)
     if axis is None:
         return out, None
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
@@ -328,6 +324,11 @@ def _batch_output(out, axis):
         raise ValueError(f"custom_function: the vmap rule returned batch axis {axis} for an output with "
                          f"{ndim} dimensions")
     return out, int(axis) % ndim
+
+
+def _same_values(key, values) -> bool:
+    """True when a cache's key holds these very objects (the same call of the function)."""
+    return key is not None and len(key) == len(values) and all(a is b for a, b in zip(key, values))
 
 
 def _leaves_any(tree, out: list) -> None:

@@ -193,14 +193,24 @@ def _plain(x):
     return Tensor._constant(np.asarray(x))
 
 
+def unrecorded(value):
+    """``value`` without the nodes that do not record under ``vmap``: eager Tensors and finished transforms.
+
+    >>> import microgradx as mgx
+    >>> unrecorded(mgx.Tensor([1.0, 2.0]))   # an eager Tensor: its array
+    array([1., 2.])
+    """
+    types = node_types()
+    while isinstance(value, types) and (value._level == 0 or not state.is_active(value._level)):
+        value = value._inner()
+    return value
+
+
 def _as_input(leaf, axis, level):
     """The batched value ``fun`` gets for an input leaf (``axis`` None: the leaf itself, a constant)."""
     if axis is None:
         return leaf
-    value = leaf
-    types = node_types()
-    while isinstance(value, types) and (value._level == 0 or not state.is_active(value._level)):
-        value = value._inner()
+    value = unrecorded(leaf)
     if isinstance(value, (list, tuple)):
         value = ops.operand(value, "argument")
     return as_batched(value, _normal_axis(axis, value_shape(value)), level)
