@@ -22,8 +22,8 @@ Where a batching rule cannot help, ``vmap`` falls back to a loop -- visibly
   ``mgx.argmax`` and other functions computed with numpy from the values) makes
   ``vmap`` compute the whole function with a loop over the examples.
 
-A :class:`~microgradx.transforms.custom.custom_function` with a ``.vmap`` rule is that function's
-batching rule, wherever ``f`` calls it.
+A :class:`~microgradx.transforms.custom.custom_function`'s ``.vmap`` rule is its batching rule, wherever
+the vmapped function calls it.
 
 Examples
 --------
